@@ -1,0 +1,47 @@
+"""Shared API fields: two-place money strings and date/datetime range parameters."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+
+from accounts.api.errors import ApiError
+
+
+class MoneyField(serializers.DecimalField):
+    """A decimal string with at most two places, never negative, never a float (api.md)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float | bool):
+            raise serializers.ValidationError("金额必须是字符串形式的十进制数，例如 \"12.30\"。", code="invalid")
+        if isinstance(data, str):
+            try:
+                Decimal(data.strip())
+            except InvalidOperation:
+                raise serializers.ValidationError("金额不是合法的数字。", code="invalid") from None
+        value = super().to_internal_value(data)
+        return value.quantize(Decimal("0.01"))
+
+
+def parse_range_bound(value: str | None, name: str, *, end: bool):
+    """`from`/`to` query values: a date (whole day, Asia/Shanghai) or an ISO datetime."""
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is not None:
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    day = parse_date(value)
+    if day is None:
+        raise ApiError(400, "INVALID_INPUT", f"参数 {name} 不是合法的日期（YYYY-MM-DD）。")
+    if end:
+        day = day + datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time.min, timezone.get_default_timezone())

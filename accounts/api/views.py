@@ -1,0 +1,57 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.errors import ApiError
+from accounts.api.fields import parse_range_bound
+from accounts.api.permissions import ALL_ROLES
+from accounts.api.serializers import LedgerEntrySerializer, PersonLookupSerializer, PersonSummarySerializer, person_summary
+from accounts.models import ApiRole, Person
+from accounts.selectors import ledger_entries, person_get_by_id_number
+
+RANGE_PARAMETERS = [
+    OpenApiParameter("from", str, description="YYYY-MM-DD（含）或 ISO 8601 时间"),
+    OpenApiParameter("to", str, description="YYYY-MM-DD（含）或 ISO 8601 时间"),
+]
+
+
+def person_or_404(person_no: str) -> Person:
+    return get_object_or_404(Person.objects.select_related("region", "account"), person_no=person_no)
+
+
+class PersonLookupView(APIView):
+    allowed_roles = ALL_ROLES
+
+    @extend_schema(request=PersonLookupSerializer, responses=PersonSummarySerializer, summary="按身份证号查询参保人")
+    def post(self, request):
+        serializer = PersonLookupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person = person_get_by_id_number(serializer.validated_data["id_number"])
+        if person is None:
+            raise ApiError(404, "PERSON_NOT_FOUND", "未找到该参保人员。")
+        return Response(person_summary(person, request.user))
+
+
+class PersonDetailView(APIView):
+    allowed_roles = ALL_ROLES
+
+    @extend_schema(responses=PersonSummarySerializer, summary="参保人概要")
+    def get(self, request, person_no):
+        return Response(person_summary(person_or_404(person_no), request.user))
+
+
+class PersonLedgerView(APIView):
+    # An institution has no business reading a person's whole account history.
+    allowed_roles = (ApiRole.CHANNEL, ApiRole.STAFF)
+
+    @extend_schema(parameters=RANGE_PARAMETERS, responses=LedgerEntrySerializer(many=True), summary="个人账户收支明细")
+    def get(self, request, person_no):
+        person = person_or_404(person_no)
+        start = parse_range_bound(request.query_params.get("from"), "from", end=False)
+        end = parse_range_bound(request.query_params.get("to"), "to", end=True)
+        entries = ledger_entries(person=person, start=start, end=end)
+        paginator = self.pagination_class() if self.pagination_class else None
+        page = paginator.paginate_queryset(entries, request, view=self)
+        data = LedgerEntrySerializer(page, many=True, context={"client": request.user}).data
+        return paginator.get_paginated_response(data)

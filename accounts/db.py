@@ -1,0 +1,79 @@
+"""Database-level guards installed by migrations (style.md #4: the database guards the money).
+
+`AppendOnly` makes a table refuse UPDATE and DELETE with triggers on PostgreSQL and SQLite, so no
+code path (admin, raw SQL, a bulk `.update()`) can rewrite history.
+"""
+
+from django.db import connection, migrations, transaction
+
+
+class AppendOnly(migrations.operations.base.Operation):
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, table: str):
+        self.table = table
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _statements(self, vendor: str) -> list[str]:
+        t = self.table
+        if vendor == "postgresql":
+            return [
+                f"""
+                CREATE OR REPLACE FUNCTION {t}_refuse_change() RETURNS trigger AS $$
+                BEGIN
+                    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+                        MESSAGE = '{t} is append-only: ' || TG_OP || ' refused';
+                END;
+                $$ LANGUAGE plpgsql;
+                """,
+                f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {t}_refuse_change();",
+                f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} FOR EACH ROW EXECUTE FUNCTION {t}_refuse_change();",
+                f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} EXECUTE FUNCTION {t}_refuse_change();",
+            ]
+        if vendor == "sqlite":
+            return [
+                f"CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t} "
+                f"BEGIN SELECT RAISE(ABORT, '{t} is append-only: UPDATE refused'); END;",
+                f"CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} "
+                f"BEGIN SELECT RAISE(ABORT, '{t} is append-only: DELETE refused'); END;",
+            ]
+        raise NotImplementedError(f"append-only triggers are not written for {vendor}")
+
+    def _drop(self, vendor: str) -> list[str]:
+        t = self.table
+        drops = [f"DROP TRIGGER IF EXISTS {t}_no_update" + (f" ON {t}" if vendor == "postgresql" else ""),
+                 f"DROP TRIGGER IF EXISTS {t}_no_delete" + (f" ON {t}" if vendor == "postgresql" else "")]
+        if vendor == "postgresql":
+            drops += [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}", f"DROP FUNCTION IF EXISTS {t}_refuse_change()"]
+        return drops
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        for sql in self._statements(schema_editor.connection.vendor):
+            schema_editor.execute(sql)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        for sql in self._drop(schema_editor.connection.vendor):
+            schema_editor.execute(sql)
+
+    def describe(self):
+        return f"Make {self.table} append-only"
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [self.table], {})
+
+
+def lock_rows(queryset, ids):
+    """Lock rows in primary-key order (Saleor's lock_objects): two transactions that need the same
+    rows always ask for them in the same order, so they queue instead of deadlocking."""
+    assert transaction.get_connection().in_atomic_block, "lock_rows needs an atomic block"
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    return {row.pk: row for row in queryset.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"

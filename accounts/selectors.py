@@ -1,0 +1,47 @@
+"""Reads of people and personal accounts, shared by the admin, the API and reports."""
+
+import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.id_numbers import normalize_id_number
+from accounts.models import LedgerEntry, Person
+
+
+def person_get_by_id_number(id_number: str) -> Person | None:
+    return (
+        Person.objects.select_related("region", "account")
+        .filter(id_number=normalize_id_number(id_number))
+        .first()
+    )
+
+
+def person_get_by_no(person_no: str) -> Person | None:
+    return Person.objects.select_related("region", "account").filter(person_no=person_no).first()
+
+
+def person_balance(person: Person):
+    account = getattr(person, "account", None) if person.is_employee else None
+    try:
+        return account.balance if account is not None else None
+    except Person.account.RelatedObjectDoesNotExist:
+        return None
+
+
+def day_bounds(date_from: datetime.date | None, date_to: datetime.date | None):
+    """Inclusive calendar days in the service's time zone (Asia/Shanghai) as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time.min, tz) if date_from else None
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tz) if date_to else None
+    return start, end
+
+
+def ledger_entries(*, person: Person, start=None, end=None) -> QuerySet[LedgerEntry]:
+    """Every entry of the person's account, newest first; `end` is exclusive."""
+    qs = LedgerEntry.objects.filter(account__person=person)
+    if start is not None:
+        qs = qs.filter(occurred_at__gte=start)
+    if end is not None:
+        qs = qs.filter(occurred_at__lt=end)
+    return qs.select_related("member", "institution", "settlement").order_by("-occurred_at", "-id")
