@@ -44,8 +44,10 @@ class AppendOnly(migrations.operations.base.Operation):
 
     def _drop(self, vendor: str) -> list[str]:
         t = self.table
-        drops = [f"DROP TRIGGER IF EXISTS {t}_no_update" + (f" ON {t}" if vendor == "postgresql" else ""),
-                 f"DROP TRIGGER IF EXISTS {t}_no_delete" + (f" ON {t}" if vendor == "postgresql" else "")]
+        drops = [
+            f"DROP TRIGGER IF EXISTS {t}_no_update" + (f" ON {t}" if vendor == "postgresql" else ""),
+            f"DROP TRIGGER IF EXISTS {t}_no_delete" + (f" ON {t}" if vendor == "postgresql" else ""),
+        ]
         if vendor == "postgresql":
             drops += [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}", f"DROP FUNCTION IF EXISTS {t}_refuse_change()"]
         return drops

@@ -156,15 +156,29 @@ class LedgerEntry(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), db_index=False)
     reference = models.CharField(_("reference"), max_length=64, null=True, blank=True, unique=True)
     settlement = models.ForeignKey(
-        "settlements.Settlement", models.PROTECT, null=True, blank=True, related_name="ledger_entries",
+        "settlements.Settlement",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
         verbose_name=_("settlement"),
     )
     member = models.ForeignKey(
-        Person, models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("member paid for"), help_text=_("For mutual-aid payments: the family member the grantor paid for."),
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member paid for"),
+        help_text=_("For mutual-aid payments: the family member the grantor paid for."),
     )
     institution = models.ForeignKey(
-        "settlements.Institution", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("institution")
+        "settlements.Institution",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("institution"),
     )
     reverses = models.OneToOneField(
         "self", models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses entry")
@@ -182,7 +196,8 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["account", "occurred_at", "id"], name="ledger_account_time_idx"),
             models.Index(
-                fields=["account", "occurred_at", "id"], name="ledger_mutual_aid_idx",
+                fields=["account", "occurred_at", "id"],
+                name="ledger_mutual_aid_idx",
                 condition=Q(kind__in=["mutual_aid_payment", "refund"]),
             ),
         ]
@@ -223,7 +238,8 @@ class CrossRegionFiling(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "treatment_region", "start_date"], name="filing_unique_start"),
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")), name="filing_end_after_start"
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="filing_end_after_start",
             ),
         ]
 
@@ -243,7 +259,11 @@ class ApiClient(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     role = models.CharField(_("role"), max_length=12, choices=ApiRole.choices)
     institution = models.ForeignKey(
-        "settlements.Institution", models.PROTECT, null=True, blank=True, related_name="api_clients",
+        "settlements.Institution",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_clients",
         verbose_name=_("institution"),
     )
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)

@@ -29,29 +29,42 @@ CODES = {
         ReasonCode("GRANTOR_BALANCE_ZERO", "R2", _("The grantor's personal account balance is zero.")),
         ReasonCode("MEMBER_ALREADY_BOUND", "R7", _("The member is already authorized by another grantor.")),
         ReasonCode(
-            "PERSON_IN_OTHER_RELATIONSHIP", "R7",
+            "PERSON_IN_OTHER_RELATIONSHIP",
+            "R7",
             _("The grantor is a member of another relationship, or the member is a grantor."),
         ),
         ReasonCode("SELF_AUTHORIZATION", "", _("Grantor and member are the same person.")),
         ReasonCode("DUPLICATE_AUTHORIZATION", "", _("This grantor and member already have a live authorization.")),
         ReasonCode("INVALID_PERIOD", "R9", _("The start may not be in the past and the end must be after the start.")),
-        ReasonCode("PROMISE_REQUIRED", "R10", _("A signed promise letter or proof of the family relation is required.")),
+        ReasonCode(
+            "PROMISE_REQUIRED", "R10", _("A signed promise letter or proof of the family relation is required.")
+        ),
         ReasonCode("CONFIRMATION_PENDING", "R11", _("The spouse has not yet confirmed the authorization.")),
         ReasonCode("CONFIRMATION_DECLINED", "R11", _("The spouse declined the authorization.")),
-        ReasonCode("AUTHORIZATION_NOT_EFFECTIVE", "R9", _("The authorization is outside its validity window or has ended.")),
+        ReasonCode(
+            "AUTHORIZATION_NOT_EFFECTIVE", "R9", _("The authorization is outside its validity window or has ended.")
+        ),
         ReasonCode("NO_AUTHORIZATION", "", _("The member has no mutual-aid authorization.")),
         ReasonCode(
-            "FAMILY_ACCOUNT_ONLY", "",
+            "FAMILY_ACCOUNT_ONLY",
+            "",
             _("Only a family e-voucher link exists; it is not a mutual-aid authorization and moves no money."),
         ),
         ReasonCode(
-            "CATEGORY_NOT_ELIGIBLE", "S4",
-            _("Public health, fitness, wellness or items outside the catalogue cannot be paid from a personal account."),
+            "CATEGORY_NOT_ELIGIBLE",
+            "S4",
+            _(
+                "Public health, fitness, wellness or items outside the catalogue cannot be paid from a personal account."
+            ),
         ),
         ReasonCode(
-            "MANUAL_REIMBURSEMENT_NOT_SUPPORTED", "S5", _("Manual reimbursement claims cannot use mutual aid."),
+            "MANUAL_REIMBURSEMENT_NOT_SUPPORTED",
+            "S5",
+            _("Manual reimbursement claims cannot use mutual aid."),
         ),
-        ReasonCode("CROSS_REGION_NOT_FILED", "S6", _("Treated outside the insured region without a cross-region filing.")),
+        ReasonCode(
+            "CROSS_REGION_NOT_FILED", "S6", _("Treated outside the insured region without a cross-region filing.")
+        ),
         ReasonCode("CREDENTIAL_MISMATCH", "S1", _("The credential is not the patient's own.")),
         ReasonCode("INSTITUTION_NOT_DESIGNATED", "", _("The institution is not designated.")),
         ReasonCode("INSUFFICIENT_BALANCE", "S2", _("The grantor's balance covered only part of the shortfall.")),

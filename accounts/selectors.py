@@ -10,11 +10,7 @@ from accounts.models import LedgerEntry, Person
 
 
 def person_get_by_id_number(id_number: str) -> Person | None:
-    return (
-        Person.objects.select_related("region", "account")
-        .filter(id_number=normalize_id_number(id_number))
-        .first()
-    )
+    return Person.objects.select_related("region", "account").filter(id_number=normalize_id_number(id_number)).first()
 
 
 def person_get_by_no(person_no: str) -> Person | None:

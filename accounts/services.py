@@ -23,8 +23,8 @@ from accounts.models import (
     InsuranceType,
     LedgerEntry,
     LedgerEntryKind,
-    PersonalAccount,
     Person,
+    PersonalAccount,
     Region,
 )
 from accounts.reasons import BusinessRuleError, Reason
@@ -54,8 +54,12 @@ def _append_entry(*, account: PersonalAccount, kind: str, amount: Decimal, occur
     if new_balance < ZERO:
         raise BusinessRuleError([Reason.of("BALANCE_WOULD_BE_NEGATIVE")])
     entry = LedgerEntry.objects.create(
-        account=account, kind=kind, amount=amount, balance_after=new_balance,
-        occurred_at=occurred_at or timezone.now(), **links,
+        account=account,
+        kind=kind,
+        amount=amount,
+        balance_after=new_balance,
+        occurred_at=occurred_at or timezone.now(),
+        **links,
     )
     PersonalAccount.objects.filter(pk=account.pk).update(balance=new_balance)
     account.balance = new_balance
@@ -64,9 +68,18 @@ def _append_entry(*, account: PersonalAccount, kind: str, amount: Decimal, occur
 
 @transaction.atomic
 def account_credit(
-    *, account: PersonalAccount, amount, kind: str = LedgerEntryKind.ALLOCATION, occurred_at=None,
-    reference: str | None = None, note: str = "", acting_user=None, settlement=None, member=None,
-    institution=None, reverses: LedgerEntry | None = None,
+    *,
+    account: PersonalAccount,
+    amount,
+    kind: str = LedgerEntryKind.ALLOCATION,
+    occurred_at=None,
+    reference: str | None = None,
+    note: str = "",
+    acting_user=None,
+    settlement=None,
+    member=None,
+    institution=None,
+    reverses: LedgerEntry | None = None,
 ) -> LedgerEntry:
     """Credit (or, for an adjustment, a signed amount) onto an account, under a row lock."""
     amount = money(amount)
@@ -76,8 +89,17 @@ def account_credit(
         raise ValueError("use account_debit for payments")
     locked = accounts_lock([account.pk])[account.pk]
     entry = _append_entry(
-        account=locked, kind=kind, amount=amount, occurred_at=occurred_at, reference=reference, note=note,
-        created_by=acting_user, settlement=settlement, member=member, institution=institution, reverses=reverses,
+        account=locked,
+        kind=kind,
+        amount=amount,
+        occurred_at=occurred_at,
+        reference=reference,
+        note=note,
+        created_by=acting_user,
+        settlement=settlement,
+        member=member,
+        institution=institution,
+        reverses=reverses,
     )
     account.balance = locked.balance
     return entry
@@ -85,8 +107,17 @@ def account_credit(
 
 @transaction.atomic
 def account_debit(
-    *, account: PersonalAccount, amount, kind: str, settlement=None, member=None, institution=None,
-    occurred_at=None, note: str = "", acting_user=None, locked: bool = False,
+    *,
+    account: PersonalAccount,
+    amount,
+    kind: str,
+    settlement=None,
+    member=None,
+    institution=None,
+    occurred_at=None,
+    note: str = "",
+    acting_user=None,
+    locked: bool = False,
 ) -> LedgerEntry:
     """Debit a payment. `locked=True` when the caller already holds the account's row lock."""
     amount = money(amount)
@@ -96,8 +127,15 @@ def account_debit(
         raise ValueError("debits are own or mutual-aid payments")
     target = account if locked else accounts_lock([account.pk])[account.pk]
     entry = _append_entry(
-        account=target, kind=kind, amount=-amount, occurred_at=occurred_at, settlement=settlement,
-        member=member, institution=institution, note=note, created_by=acting_user,
+        account=target,
+        kind=kind,
+        amount=-amount,
+        occurred_at=occurred_at,
+        settlement=settlement,
+        member=member,
+        institution=institution,
+        note=note,
+        created_by=acting_user,
     )
     account.balance = target.balance
     return entry
@@ -111,9 +149,16 @@ def ledger_entry_reverse(*, entry: LedgerEntry, note: str = "", acting_user=None
     kind = LedgerEntryKind.REFUND if entry.kind in DEBIT_KINDS else LedgerEntryKind.ADJUSTMENT
     locked = accounts_lock([entry.account_id])[entry.account_id]
     return _append_entry(
-        account=locked, kind=kind, amount=-entry.amount, occurred_at=occurred_at, reverses=entry,
-        settlement=entry.settlement, member=entry.member, institution=entry.institution,
-        note=note, created_by=acting_user,
+        account=locked,
+        kind=kind,
+        amount=-entry.amount,
+        occurred_at=occurred_at,
+        reverses=entry,
+        settlement=entry.settlement,
+        member=entry.member,
+        institution=entry.institution,
+        note=note,
+        created_by=acting_user,
     )
 
 
@@ -165,16 +210,30 @@ def person_changes_apply(*, changes: PersonChanges, source: str, acting_user=Non
 
 @transaction.atomic
 def person_create(
-    *, id_number: str, name: str, insurance_type: str, region: Region,
-    insurance_status: str = InsuranceStatus.NORMAL, category: str = "", phone: str = "",
-    person_no: str | None = None, acting_user=None,
+    *,
+    id_number: str,
+    name: str,
+    insurance_type: str,
+    region: Region,
+    insurance_status: str = InsuranceStatus.NORMAL,
+    category: str = "",
+    phone: str = "",
+    person_no: str | None = None,
+    acting_user=None,
 ) -> Person:
     id_number = normalize_id_number(id_number)
     facts = parse_id_number(id_number)
     person = Person.objects.create(
-        person_no=person_no or person_no_generate(region.code), id_number=id_number, name=name.strip(),
-        sex=facts.sex, birth_date=facts.birth_date, insurance_type=insurance_type,
-        insurance_status=insurance_status, region=region, category=category, phone=phone,
+        person_no=person_no or person_no_generate(region.code),
+        id_number=id_number,
+        name=name.strip(),
+        sex=facts.sex,
+        birth_date=facts.birth_date,
+        insurance_type=insurance_type,
+        insurance_status=insurance_status,
+        region=region,
+        category=category,
+        phone=phone,
     )
     if person.is_employee:
         PersonalAccount.objects.create(person=person)
@@ -191,18 +250,26 @@ def person_update(*, person: Person, source: str = "admin", acting_user=None, ap
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     current = Person.objects.select_for_update().get(pk=person.pk)
-    old = {"insurance_status": current.insurance_status, "region_id": current.region_id,
-           "insurance_type": current.insurance_type}
+    old = {
+        "insurance_status": current.insurance_status,
+        "region_id": current.region_id,
+        "insurance_type": current.insurance_type,
+    }
     for name, value in fields.items():
         setattr(person, name, value)
     person.full_clean(exclude=["id_number", "person_no"])
     person.save()
     if person.is_employee and not PersonalAccount.objects.filter(person=person).exists():
         PersonalAccount.objects.create(person=person)
-    new = {"insurance_status": person.insurance_status, "region_id": person.region_id,
-           "insurance_type": person.insurance_type}
+    new = {
+        "insurance_status": person.insurance_status,
+        "region_id": person.region_id,
+        "insurance_type": person.insurance_type,
+    }
     person_changes_apply(
-        changes=person_changes_between(old, new, person.pk), source=source, acting_user=acting_user,
+        changes=person_changes_between(old, new, person.pk),
+        source=source,
+        acting_user=acting_user,
         api_client=api_client,
     )
     return person

@@ -99,7 +99,12 @@ class Authorization(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
     created_by_client = models.ForeignKey(
-        "accounts.ApiClient", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by client")
+        "accounts.ApiClient",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by client"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
@@ -117,10 +122,13 @@ class Authorization(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["grantor", "member"], condition=Q(status__in=LIVE_STATUSES), name="authorization_one_live_per_pair"
+                fields=["grantor", "member"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="authorization_one_live_per_pair",
             ),
             models.UniqueConstraint(
-                fields=["member"], condition=Q(status__in=LIVE_STATUSES, exclusive=True),
+                fields=["member"],
+                condition=Q(status__in=LIVE_STATUSES, exclusive=True),
                 name="authorization_one_exclusive_per_member",
             ),
             models.CheckConstraint(condition=~Q(grantor=models.F("member")), name="authorization_not_self"),
@@ -147,7 +155,9 @@ class AuditAction(models.TextChoices):
 class AuthorizationEvent(models.Model):
     """R14: who did what, through which channel, when, on what documents. Append-only (triggers)."""
 
-    authorization = models.ForeignKey(Authorization, models.PROTECT, related_name="events", verbose_name=_("authorization"))
+    authorization = models.ForeignKey(
+        Authorization, models.PROTECT, related_name="events", verbose_name=_("authorization")
+    )
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     acting_user = models.ForeignKey(
@@ -235,7 +245,9 @@ class FamilyVerification(models.TextChoices):
 
 # Proof that fits the relative's age (001, 002): 16 or under vs over 16.
 VERIFICATION_FOR_CHILD = {
-    FamilyVerification.BIRTH_CERTIFICATE, FamilyVerification.HOUSEHOLD_REGISTER, FamilyVerification.NOTARIZED
+    FamilyVerification.BIRTH_CERTIFICATE,
+    FamilyVerification.HOUSEHOLD_REGISTER,
+    FamilyVerification.NOTARIZED,
 }
 VERIFICATION_FOR_ADULT = {FamilyVerification.HOUSEHOLD_REGISTER, FamilyVerification.FACE}
 

@@ -66,8 +66,12 @@ class SettlementCategory(models.TextChoices):
 
 
 ELIGIBLE_CATEGORIES = {
-    SettlementCategory.MEDICAL, SettlementCategory.MATERNITY, SettlementCategory.PHARMACY,
-    SettlementCategory.VACCINE, SettlementCategory.CONTRIBUTION, SettlementCategory.COMMERCIAL_INSURANCE,
+    SettlementCategory.MEDICAL,
+    SettlementCategory.MATERNITY,
+    SettlementCategory.PHARMACY,
+    SettlementCategory.VACCINE,
+    SettlementCategory.CONTRIBUTION,
+    SettlementCategory.COMMERCIAL_INSURANCE,
 }
 
 
@@ -88,7 +92,9 @@ class SettlementStatus(models.TextChoices):
 
 
 class Settlement(models.Model):
-    institution = models.ForeignKey(Institution, models.PROTECT, related_name="settlements", verbose_name=_("institution"))
+    institution = models.ForeignKey(
+        Institution, models.PROTECT, related_name="settlements", verbose_name=_("institution")
+    )
     external_id = models.CharField(_("institution's settlement id"), max_length=64)
     request_hash = models.CharField(_("request fingerprint"), max_length=64, editable=False)
     patient = models.ForeignKey(Person, models.PROTECT, related_name="settlements", verbose_name=_("patient"))
@@ -105,11 +111,17 @@ class Settlement(models.Model):
         Person, models.PROTECT, null=True, blank=True, related_name="settlements_paid", verbose_name=_("grantor")
     )
     authorization = models.ForeignKey(
-        "bindings.Authorization", models.PROTECT, null=True, blank=True, related_name="settlements",
+        "bindings.Authorization",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settlements",
         verbose_name=_("authorization used"),
     )
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=SettlementStatus.choices, default=SettlementStatus.SETTLED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SettlementStatus.choices, default=SettlementStatus.SETTLED
+    )
     occurred_at = models.DateTimeField(_("occurred at"))
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
@@ -127,15 +139,21 @@ class Settlement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["institution", "external_id"], name="settlement_idempotency_key"),
             models.CheckConstraint(
-                condition=Q(personal_burden=F("total_amount") - F("fund_paid")), name="settlement_burden_is_total_less_fund"
+                condition=Q(personal_burden=F("total_amount") - F("fund_paid")),
+                name="settlement_burden_is_total_less_fund",
             ),
             models.CheckConstraint(
                 condition=Q(personal_burden=F("own_account_paid") + F("mutual_aid_paid") + F("cash_paid")),
                 name="settlement_parts_add_up",
             ),
             models.CheckConstraint(
-                condition=Q(fund_paid__gte=0, own_account_paid__gte=0, mutual_aid_paid__gte=0, cash_paid__gte=0,
-                            personal_burden__gte=0),
+                condition=Q(
+                    fund_paid__gte=0,
+                    own_account_paid__gte=0,
+                    mutual_aid_paid__gte=0,
+                    cash_paid__gte=0,
+                    personal_burden__gte=0,
+                ),
                 name="settlement_amounts_not_negative",
             ),
         ]

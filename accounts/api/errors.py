@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -49,8 +49,9 @@ def _flatten_validation(detail, prefix="") -> list[dict]:
                 reasons += _flatten_validation(value, prefix)
     else:
         code = getattr(detail, "code", "invalid") or "invalid"
-        reasons.append({"code": str(code).upper(), "message": f"{prefix}：{detail}" if prefix else str(detail),
-                        "field": prefix})
+        reasons.append(
+            {"code": str(code).upper(), "message": f"{prefix}：{detail}" if prefix else str(detail), "field": prefix}
+        )
     return reasons
 
 
@@ -78,7 +79,9 @@ def exception_handler(exc, context):
         if reasons:
             message = "请求数据不合法：" + "；".join(r["message"] for r in reasons)
     elif isinstance(exc, exceptions.AuthenticationFailed | exceptions.PermissionDenied) and exc.detail:
-        message = str(exc.detail) if not str(exc.detail).startswith(("You ", "Authentication", "Incorrect")) else message
+        message = (
+            str(exc.detail) if not str(exc.detail).startswith(("You ", "Authentication", "Incorrect")) else message
+        )
     elif isinstance(exc, exceptions.ParseError):
         message = "请求体不是合法的 JSON。"
     response.data = error_body(code, message, reasons)

@@ -22,7 +22,7 @@ class MoneyField(serializers.DecimalField):
 
     def to_internal_value(self, data):
         if isinstance(data, float | bool):
-            raise serializers.ValidationError("金额必须是字符串形式的十进制数，例如 \"12.30\"。", code="invalid")
+            raise serializers.ValidationError('金额必须是字符串形式的十进制数，例如 "12.30"。', code="invalid")
         if isinstance(data, str):
             try:
                 Decimal(data.strip())

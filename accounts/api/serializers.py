@@ -53,8 +53,17 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LedgerEntry
-        fields = ["id", "occurred_at", "kind", "amount", "balance_after", "settlement_id", "reference", "counterparty",
-                  "reverses_id"]
+        fields = [
+            "id",
+            "occurred_at",
+            "kind",
+            "amount",
+            "balance_after",
+            "settlement_id",
+            "reference",
+            "counterparty",
+            "reverses_id",
+        ]
 
     def get_counterparty(self, entry) -> dict | None:
         client = self.context.get("client")
@@ -63,7 +72,9 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         if member is None and institution is None:
             return None
         return {
-            "member": None if member is None else {
+            "member": None
+            if member is None
+            else {
                 "person_no": member.person_no,
                 "name": member.name if sees_in_full(client) else mask_name(member.name),
             },

@@ -6,7 +6,12 @@ from rest_framework.views import APIView
 from accounts.api.errors import ApiError
 from accounts.api.fields import parse_range_bound
 from accounts.api.permissions import ALL_ROLES
-from accounts.api.serializers import LedgerEntrySerializer, PersonLookupSerializer, PersonSummarySerializer, person_summary
+from accounts.api.serializers import (
+    LedgerEntrySerializer,
+    PersonLookupSerializer,
+    PersonSummarySerializer,
+    person_summary,
+)
 from accounts.models import ApiRole, Person
 from accounts.selectors import ledger_entries, person_get_by_id_number
 
