@@ -235,6 +235,9 @@ class DocumentAccess(models.Model):
         verbose_name_plural = _("document accesses")
         ordering = ["-accessed_at"]
 
+    def __str__(self):
+        return f"{self.user_id} @ {self.accessed_at:%Y-%m-%d %H:%M}"
+
 
 class FamilyVerification(models.TextChoices):
     BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
