@@ -54,7 +54,7 @@ CODES = {
             "CATEGORY_NOT_ELIGIBLE",
             "S4",
             _(
-                "Public health, fitness, wellness or items outside the catalogue cannot be paid from a personal account."
+                "Public health, fitness, wellness or items outside the catalogue cannot be paid from an account."
             ),
         ),
         ReasonCode(
