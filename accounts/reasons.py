@@ -68,6 +68,8 @@ CODES = {
         ReasonCode("CREDENTIAL_MISMATCH", "S1", _("The credential is not the patient's own.")),
         ReasonCode("INSTITUTION_NOT_DESIGNATED", "", _("The institution is not designated.")),
         ReasonCode("INSUFFICIENT_BALANCE", "S2", _("The grantor's balance covered only part of the shortfall.")),
+        # Codes added to the contract (api.md allows additions).
+        ReasonCode("NO_POLICY_IN_FORCE", "", _("No mutual-aid policy is in force for the grantor's region on that date.")),
         # Ledger and validation codes used outside the settlement contract.
         ReasonCode("BALANCE_WOULD_BE_NEGATIVE", "", _("The balance may not go below zero.")),
         ReasonCode("NO_PERSONAL_ACCOUNT", "R1", _("The person has no personal account.")),

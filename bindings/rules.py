@@ -1,0 +1,293 @@
+"""The one rules engine for mutual aid (domain.md R1–R11, S7).
+
+Every caller — the counter screens, the channel API, the importer, the eligibility endpoint and the
+settlement engine — asks these functions; nothing else re-implements a rule. Each rule is a named
+check (style.md #3) that returns the reasons it finds; the engine runs them all and returns every
+failing reason, not only the first.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import ZERO, InsuranceStatus, Person, province_code
+from accounts.reasons import Reason
+from bindings.models import (
+    LIVE_STATUSES,
+    Authorization,
+    AuthorizationStatus,
+    Channel,
+    GeographicScope,
+    Kinship,
+    Policy,
+)
+
+# R9: a start "not earlier than now" with a little slack for the clocks of outside systems.
+START_TOLERANCE = datetime.timedelta(minutes=5)
+ONLINE_CHANNELS = {Channel.APP, Channel.ONLINE_HALL}
+
+
+def policy_in_force(region_code: str, on: datetime.date) -> Policy | None:
+    """The grantor's pooling-region policy if it has one, else its province's; latest effective date not
+    after `on` (imports.md "policies"). A version effective in the future is not applied yet."""
+    candidates = [region_code]
+    if not region_code.endswith("0000"):
+        candidates.append(province_code(region_code))
+    for code in candidates:
+        policy = Policy.objects.filter(region_id=code, effective_from__lte=on).order_by("-effective_from").first()
+        if policy is not None:
+            return policy
+    return None
+
+
+def local_date(moment: datetime.datetime) -> datetime.date:
+    return timezone.localdate(moment)
+
+
+def person_balance(person: Person):
+    try:
+        return person.account.balance
+    except Person.account.RelatedObjectDoesNotExist:
+        return None
+
+
+@dataclass
+class Proposal:
+    """A proposed authorization, as the counter form, the API or an import states it."""
+
+    grantor: Person
+    member: Person
+    kinship: str
+    channel: str
+    valid_from: datetime.datetime | None = None
+    valid_to: datetime.datetime | None = None
+    promise_accepted: bool = False
+    promise_documents: int = 0  # signed promise letters / proof uploaded at the counter
+    at: datetime.datetime = field(default_factory=timezone.now)
+
+    @property
+    def start(self) -> datetime.datetime:
+        return self.valid_from or self.at
+
+
+@dataclass
+class Evaluation:
+    reasons: list[Reason]
+    policy: Policy | None
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+    def needs_spouse_confirmation(self, kinship: str) -> bool:
+        # R11: only where the policy says so, and only for a spouse.
+        return bool(self.policy and self.policy.spouse_confirmation and kinship == Kinship.SPOUSE)
+
+
+# --- Named checks -----------------------------------------------------------------------------------
+
+
+def check_self(p: Proposal, policy) -> list[Reason]:
+    return [Reason.of("SELF_AUTHORIZATION")] if p.grantor.pk == p.member.pk else []
+
+
+def check_r1_grantor_employee(p: Proposal, policy) -> list[Reason]:
+    if not p.grantor.is_employee or person_balance(p.grantor) is None:
+        return [Reason.of("GRANTOR_NOT_EMPLOYEE")]
+    return []
+
+
+def check_r2_grantor_balance(p: Proposal, policy) -> list[Reason]:
+    balance = person_balance(p.grantor)
+    if balance is not None and balance <= ZERO:
+        return [Reason.of("GRANTOR_BALANCE_ZERO")]
+    return []
+
+
+def check_r3_status(p: Proposal, policy) -> list[Reason]:
+    reasons = []
+    if p.grantor.insurance_status != InsuranceStatus.NORMAL:
+        reasons.append(Reason.of("GRANTOR_STATUS_NOT_NORMAL", p.grantor.get_insurance_status_display()))
+    # An uninsured member is R4's refusal; R3 speaks of suspended or terminated insurance.
+    if p.member.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
+        reasons.append(Reason.of("MEMBER_STATUS_NOT_NORMAL", p.member.get_insurance_status_display()))
+    return reasons
+
+
+def check_r4_member_insured(p: Proposal, policy) -> list[Reason]:
+    if p.member.insurance_status == InsuranceStatus.UNINSURED:
+        return [Reason.of("MEMBER_NOT_INSURED")]
+    return []
+
+
+def check_r5_kinship(p: Proposal, policy) -> list[Reason]:
+    # `other` (in-laws and the like) is refused under every policy (Civil Code art. 1045).
+    if p.kinship == Kinship.OTHER or (policy is not None and p.kinship not in policy.kinships):
+        label = dict(Kinship.choices).get(p.kinship, p.kinship)
+        return [Reason.of("RELATION_NOT_ALLOWED", str(label))]
+    return []
+
+
+def check_r6_region(p: Proposal, policy) -> list[Reason]:
+    if policy is None:
+        return []
+    return region_scope_reasons(policy, p.grantor.region_id, p.member.region_id)
+
+
+def region_scope_reasons(policy: Policy, grantor_region: str, member_region: str) -> list[Reason]:
+    if policy.scope == GeographicScope.POOLING_REGION and grantor_region != member_region:
+        return [Reason.of("REGION_OUT_OF_SCOPE", "限同一统筹区")]
+    if policy.scope == GeographicScope.PROVINCE and province_code(grantor_region) != province_code(member_region):
+        return [Reason.of("REGION_OUT_OF_SCOPE", "限本省")]
+    return []
+
+
+def check_r7_one_relationship(p: Proposal, policy) -> list[Reason]:
+    """R7, where the policy in force says 限一个共济关系. Where it does not, a member may have several
+    grantors (S2 orders them), but a pair still has one live authorization (DUPLICATE_AUTHORIZATION)."""
+    if policy is None or not policy.single_relationship:
+        return []
+    live = Authorization.objects.filter(status__in=LIVE_STATUSES)
+    reasons = []
+    if live.filter(member=p.member).exclude(grantor=p.grantor).exists():
+        reasons.append(Reason.of("MEMBER_ALREADY_BOUND"))
+    if live.filter(member=p.grantor).exists() or live.filter(grantor=p.member).exists():
+        reasons.append(Reason.of("PERSON_IN_OTHER_RELATIONSHIP"))
+    return reasons
+
+
+def check_duplicate(p: Proposal, policy) -> list[Reason]:
+    if Authorization.objects.filter(grantor=p.grantor, member=p.member, status__in=LIVE_STATUSES).exists():
+        return [Reason.of("DUPLICATE_AUTHORIZATION")]
+    return []
+
+
+def check_r9_period(p: Proposal, policy) -> list[Reason]:
+    if p.valid_from is not None and p.valid_from < p.at - START_TOLERANCE:
+        return [Reason.of("INVALID_PERIOD", "开始时间不得早于当前时间")]
+    if p.valid_to is not None and p.valid_to <= p.start:
+        return [Reason.of("INVALID_PERIOD", "终止时间必须晚于开始时间")]
+    return []
+
+
+def check_r10_promise(p: Proposal, policy) -> list[Reason]:
+    # Online the promise is signed in the app; at the counter the letter or proof is scanned and kept.
+    if p.channel in ONLINE_CHANNELS and not p.promise_accepted:
+        return [Reason.of("PROMISE_REQUIRED", "须签署个人承诺书")]
+    if p.channel == Channel.COUNTER and p.promise_documents < 1:
+        return [Reason.of("PROMISE_REQUIRED", "须上传已签字的承诺书或亲属关系证明")]
+    return []
+
+
+Check = Callable[[Proposal, Policy | None], list[Reason]]
+
+BINDING_CHECKS: tuple[Check, ...] = (
+    check_self,
+    check_r1_grantor_employee,
+    check_r2_grantor_balance,
+    check_r3_status,
+    check_r4_member_insured,
+    check_r5_kinship,
+    check_r6_region,
+    check_r7_one_relationship,
+    check_duplicate,
+    check_r9_period,
+    check_r10_promise,
+)
+# What can be told before anything is filed (the eligibility endpoint, the counter's first screen).
+PRECHECKS: tuple[Check, ...] = tuple(c for c in BINDING_CHECKS if c not in (check_r9_period, check_r10_promise))
+
+
+def evaluate_binding(proposal: Proposal, checks: Iterable[Check] = BINDING_CHECKS) -> Evaluation:
+    """Every reason the proposed authorization would be refused, under the policy in force for the grantor
+    on the start date."""
+    policy = policy_in_force(proposal.grantor.region_id, local_date(proposal.start))
+    reasons: list[Reason] = []
+    if policy is None:
+        reasons.append(Reason.of("NO_POLICY_IN_FORCE"))
+    for check in checks:
+        reasons.extend(check(proposal, policy))
+    return Evaluation(reasons=dedupe(reasons), policy=policy)
+
+
+def dedupe(reasons: Iterable[Reason]) -> list[Reason]:
+    seen, unique = set(), []
+    for reason in reasons:
+        if reason.code not in seen:
+            seen.add(reason.code)
+            unique.append(reason)
+    return unique
+
+
+# --- Using an authorization -------------------------------------------------------------------------
+
+
+def effective_status(authorization: Authorization, at: datetime.datetime | None = None) -> str:
+    """Status as of `at`: an authorization past its end is expired even before the sweep marks it."""
+    at = at or timezone.now()
+    if (
+        authorization.status in LIVE_STATUSES
+        and authorization.valid_to is not None
+        and authorization.valid_to <= at
+    ):
+        return AuthorizationStatus.EXPIRED
+    return authorization.status
+
+
+def usage_reasons(authorization: Authorization, at: datetime.datetime | None = None) -> list[Reason]:
+    """Why this authorization cannot pay for its member now (empty: it can). R3, R1, R6, R9, R11–R13, S7."""
+    at = at or timezone.now()
+    status = effective_status(authorization, at)
+    grantor, member = authorization.grantor, authorization.member
+    reasons: list[Reason] = []
+    if status == AuthorizationStatus.PENDING_CONFIRMATION:
+        reasons.append(Reason.of("CONFIRMATION_PENDING"))
+    elif status == AuthorizationStatus.DECLINED:
+        reasons.append(Reason.of("CONFIRMATION_DECLINED"))
+    elif status != AuthorizationStatus.ACTIVE:
+        reasons.append(Reason.of("AUTHORIZATION_NOT_EFFECTIVE", authorization.get_status_display()))
+    elif authorization.valid_from > at:
+        reasons.append(Reason.of("AUTHORIZATION_NOT_EFFECTIVE", "尚未到授权开始时间"))
+    proposal = Proposal(grantor=grantor, member=member, kinship=authorization.kinship, channel="", at=at)
+    reasons += check_r1_grantor_employee(proposal, None)
+    reasons += check_r3_status(proposal, None)
+    reasons += check_r4_member_insured(proposal, None)
+    policy = policy_in_force(grantor.region_id, local_date(at))
+    if policy is not None:
+        reasons += region_scope_reasons(policy, grantor.region_id, member.region_id)
+    balance = person_balance(grantor)
+    if balance is not None and balance <= ZERO:
+        reasons.append(Reason.of("GRANTOR_BALANCE_ZERO"))  # S7
+    return dedupe(reasons)
+
+
+def member_authorizations(member: Person, *, include_ended: bool = False):
+    """The member's authorizations in the order they were made (S2: several grantors pay in that order)."""
+    qs = Authorization.objects.filter(member=member).select_related(
+        "grantor__region", "grantor__account", "member__region", "policy"
+    )
+    if not include_ended:
+        qs = qs.filter(status__in=LIVE_STATUSES)
+    return qs.order_by("created_at", "id")
+
+
+def member_payers(member: Person, at: datetime.datetime | None = None) -> list[tuple[Authorization, list[Reason]]]:
+    """Each live authorization of the member, in payment order, with why it cannot pay now (if it cannot)."""
+    at = at or timezone.now()
+    return [(a, usage_reasons(a, at)) for a in member_authorizations(member)]
+
+
+def no_authorization_reason(member: Person) -> Reason:
+    """Seed 002: a caller who only bound a family e-voucher link (亲情账户) has no mutual aid."""
+    from bindings.models import FamilyLink
+
+    if FamilyLink.objects.filter(Q(relative=member) | Q(owner=member)).exists():
+        return Reason.of("FAMILY_ACCOUNT_ONLY")
+    return Reason.of("NO_AUTHORIZATION")
