@@ -1,0 +1,95 @@
+"""Shared fixtures. Tests marked `postgres` need real row locks or concurrent connections: on SQLite they
+are skipped, visibly, with the reason. Tests marked `browser` drive Debian's Chromium through Playwright;
+they are skipped unless Chromium is installed, and fail instead when REQUIRE_BROWSER=1 (as in .ci/run)."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests import factories
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    vendor = connection.vendor
+    need_browser = os.environ.get("REQUIRE_BROWSER") == "1"
+    have_browser = shutil.which(CHROMIUM) is not None
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (row locks / concurrent connections)"))
+        if "browser" in item.keywords and not have_browser and not need_browser:
+            item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploads go to a private temporary directory per test, never into the project."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def region_suzhou(db):
+    return factories.region("320500", "苏州市")
+
+
+@pytest.fixture
+def region_nanjing(db):
+    return factories.region("320100", "南京市")
+
+
+@pytest.fixture
+def region_nanchang(db):
+    return factories.region("360100", "南昌市")
+
+
+@pytest.fixture
+def jiangsu_policy(db):
+    """Jiangsu 2025: near relatives, province-wide, one relationship, spouse confirms (seeds 000/002)."""
+    return factories.policy("320000")
+
+
+@pytest.fixture
+def institution(db, region_suzhou):
+    return factories.institution(code="H32050001", region=region_suzhou)
+
+
+@pytest.fixture
+def pharmacy(db, region_suzhou):
+    return factories.institution(code="P32050001", region=region_suzhou, kind="pharmacy", name="苏州老百姓大药房")
+
+
+def _api(role, institution=None, name=None):
+    client_obj, token = factories.api_client(role=role, institution=institution, name=name)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    api.client_obj = client_obj
+    return api
+
+
+@pytest.fixture
+def channel_api(db):
+    return _api("channel")
+
+
+@pytest.fixture
+def staff_api(db):
+    return _api("staff")
+
+
+@pytest.fixture
+def institution_api(db, institution):
+    return _api("institution", institution=institution)
+
+
+@pytest.fixture
+def pharmacy_api(db, pharmacy):
+    return _api("institution", institution=pharmacy)
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()
