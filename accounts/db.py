@@ -4,6 +4,8 @@
 code path (admin, raw SQL, a bulk `.update()`) can rewrite history.
 """
 
+import contextlib
+
 from django.db import connection, migrations, transaction
 
 
@@ -65,6 +67,29 @@ class AppendOnly(migrations.operations.base.Operation):
 
     def deconstruct(self):
         return (self.__class__.__name__, [self.table], {})
+
+
+APPEND_ONLY_TABLES = ["accounts_ledgerentry", "bindings_authorizationevent", "bindings_documentaccess"]
+
+
+@contextlib.contextmanager
+def append_only_guards_suspended(tables=APPEND_ONLY_TABLES):
+    """Drop the append-only triggers for the duration of the block, then put them back.
+
+    Only for emptying a whole test database (`flush` between transactional tests); no service uses it.
+    """
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        for table in tables:
+            for sql in AppendOnly(table)._drop(vendor):
+                cursor.execute(sql)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for table in tables:
+                for sql in AppendOnly(table)._statements(vendor):
+                    cursor.execute(sql)
 
 
 def lock_rows(queryset, ids):

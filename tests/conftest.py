@@ -25,6 +25,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_append_only_guards():
+    """Transactional tests empty the database with `flush` afterwards; the append-only triggers refuse
+    that on purpose, so the flush (and only the flush) runs with them lifted and then restored."""
+    from django.core.management.commands import flush
+
+    from accounts.db import append_only_guards_suspended
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        with append_only_guards_suspended():
+            return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploads go to a private temporary directory per test, never into the project."""
