@@ -80,3 +80,19 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             },
             "institution": None if institution is None else {"code": institution.code, "name": institution.name},
         }
+
+
+class ReasonSerializer(serializers.Serializer):
+    """One reason a request was refused or only partly paid (api.md "Reason codes"). Shared by every app so the
+    OpenAPI schema has one `Reason` component."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error shape of every endpoint: {code, message, reasons}."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    reasons = ReasonSerializer(many=True)

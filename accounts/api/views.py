@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from accounts.api.errors import ApiError
 from accounts.api.fields import parse_range_bound
+from accounts.api.pagination import StandardPagination
 from accounts.api.permissions import ALL_ROLES
 from accounts.api.serializers import (
     LedgerEntrySerializer,
@@ -56,7 +57,7 @@ class PersonLedgerView(APIView):
         start = parse_range_bound(request.query_params.get("from"), "from", end=False)
         end = parse_range_bound(request.query_params.get("to"), "to", end=True)
         entries = ledger_entries(person=person, start=start, end=end)
-        paginator = self.pagination_class() if self.pagination_class else None
+        paginator = StandardPagination()
         page = paginator.paginate_queryset(entries, request, view=self)
         data = LedgerEntrySerializer(page, many=True, context={"client": request.user}).data
         return paginator.get_paginated_response(data)

@@ -1,0 +1,109 @@
+"""API conventions (api.md): token auth, error shape, masking by role, no ID number in URLs."""
+
+import pytest
+
+from accounts.models import LedgerEntryKind
+from accounts.services import account_debit
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def zhang():
+    return factories.person(name="张三丰", balance="88.50")
+
+
+def lookup(api, id_number):
+    return api.post("/api/v1/persons/lookup", {"id_number": id_number}, format="json")
+
+
+def test_anonymous_requests_are_refused_with_the_error_shape(anonymous_api, zhang):
+    response = lookup(anonymous_api, zhang.id_number)
+    assert response.status_code == 401
+    assert set(response.json()) == {"code", "message", "reasons"}
+    assert anonymous_api.get(f"/api/v1/persons/{zhang.person_no}").status_code == 401
+
+
+def test_wrong_token_is_refused(anonymous_api, zhang):
+    anonymous_api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert lookup(anonymous_api, zhang.id_number).status_code == 401
+
+
+def test_lookup_returns_summary_masked_for_channel(channel_api, zhang):
+    body = lookup(channel_api, zhang.id_number).json()
+    assert body == {
+        "person_no": zhang.person_no,
+        "name": "张**",
+        "id_number": zhang.id_number[:6] + "********" + zhang.id_number[-4:],
+        "insurance_type": "employee",
+        "insurance_status": "normal",
+        "region": "320500",
+        "has_account": True,
+        "balance": "88.50",
+    }
+
+
+def test_staff_role_sees_names_and_id_numbers_in_full(staff_api, zhang):
+    body = staff_api.get(f"/api/v1/persons/{zhang.person_no}").json()
+    assert body["name"] == "张三丰" and body["id_number"] == zhang.id_number
+
+
+def test_institution_sees_masked_summary(institution_api, zhang):
+    body = lookup(institution_api, zhang.id_number).json()
+    assert body["name"] == "张**" and "*" in body["id_number"]
+
+
+def test_resident_has_no_account_and_null_balance(channel_api):
+    resident = factories.resident()
+    body = lookup(channel_api, resident.id_number).json()
+    assert body["insurance_type"] == "resident" and body["has_account"] is False and body["balance"] is None
+
+
+def test_unknown_person_is_404_person_not_found(channel_api):
+    response = lookup(channel_api, factories.id_number())
+    assert response.status_code == 404 and response.json()["code"] == "PERSON_NOT_FOUND"
+    assert channel_api.get("/api/v1/persons/NOPE").status_code == 404
+
+
+@pytest.mark.parametrize("body", [{}, {"id_number": "123"}, {"id_number": None}])
+def test_malformed_lookup_is_400(channel_api, body):
+    response = channel_api.post("/api/v1/persons/lookup", body, format="json")
+    assert response.status_code == 400 and response.json()["code"]
+
+
+def test_ledger_lists_signed_amounts_newest_first(channel_api, zhang):
+    account_debit(account=zhang.account, amount="8.50", kind=LedgerEntryKind.OWN_PAYMENT)
+    body = channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger").json()
+    amounts = [line["amount"] for line in body["results"]]
+    assert amounts == ["-8.50", "88.50"]
+    assert body["results"][0]["balance_after"] == "80.00"
+    assert body["results"][0]["kind"] == "own_payment"
+    assert {"occurred_at", "settlement_id", "counterparty"} <= set(body["results"][0])
+    assert body["results"][0]["occurred_at"].endswith("+08:00")
+
+
+def test_ledger_date_filters_and_bad_dates(channel_api, zhang):
+    assert channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger?from=2000-01-01&to=2000-01-31").json()[
+        "results"
+    ] == []
+    response = channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger?from=yesterday")
+    assert response.status_code == 400
+
+
+def test_institution_may_not_read_a_whole_ledger(institution_api, zhang):
+    assert institution_api.get(f"/api/v1/persons/{zhang.person_no}/ledger").status_code == 403
+
+
+def test_schema_documents_the_endpoints(client):
+    response = client.get("/api/v1/schema")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for path in ["/api/v1/persons/lookup", "/api/v1/persons/{person_no}", "/api/v1/persons/{person_no}/ledger"]:
+        assert path in text
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_no_endpoint_takes_an_id_number_in_its_url(client):
+    schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/json").content.decode()
+    assert "id_number}" not in schema

@@ -1,0 +1,49 @@
+"""Settings from the environment: production mode passes `check --deploy` with no warnings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai" and settings.USE_TZ
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "a-production-secret-that-is-long-enough-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "ybj.example.gov.cn",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {"DJANGO_ENV": "production"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+
+
+def test_uploads_are_not_served_from_a_public_url():
+    assert not settings.MEDIA_URL
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve("/media/private/authorizations/x.pdf")
+    except Resolver404:
+        match = None
+    assert match is None
