@@ -206,9 +206,9 @@ PRECHECKS: tuple[Check, ...] = tuple(c for c in BINDING_CHECKS if c not in (chec
 
 
 def evaluate_binding(proposal: Proposal, checks: Iterable[Check] = BINDING_CHECKS) -> Evaluation:
-    """Every reason the proposed authorization would be refused, under the policy in force for the grantor
-    on the start date."""
-    policy = policy_in_force(proposal.grantor.region_id, local_date(proposal.start))
+    """Every reason the proposed authorization would be refused, under the policy in force for the grantor's
+    region at the moment of the action (domain.md "Policies"), not at a later start date."""
+    policy = policy_in_force(proposal.grantor.region_id, local_date(proposal.at))
     reasons: list[Reason] = []
     if policy is None:
         reasons.append(Reason.of("NO_POLICY_IN_FORCE"))

@@ -28,7 +28,7 @@ from bindings.models import (
     Channel,
     DocumentKind,
 )
-from bindings.rules import Proposal, evaluate_binding
+from bindings.rules import Proposal, effective_status, evaluate_binding
 
 S = AuthorizationStatus
 # style.md #8: the allowed transitions in one map that every action consults.
@@ -209,18 +209,30 @@ def _locked(authorization: Authorization) -> Authorization:
     return Authorization.objects.select_for_update().select_related("grantor", "member").get(pk=authorization.pk)
 
 
+def _refuse_if_past_end(authorization: Authorization, now: datetime.datetime) -> None:
+    """An authorization past its end is expired (effective_status) even before the sweep marks it."""
+    if effective_status(authorization, now) == S.EXPIRED:
+        raise BusinessRuleError(
+            [Reason.of("INVALID_TRANSITION", f"当前状态：{S.EXPIRED.label}")], code="INVALID_TRANSITION"
+        )
+
+
 @transaction.atomic
 def authorization_confirm(
     *, authorization: Authorization, accept: bool, channel: str, acting_user=None, api_client=None,
-    confirmed_on_site: bool = False,
+    confirmed_on_site: bool = False, acting_person: Person | None = None,
 ) -> Authorization:
-    """R11: the spouse accepts (→ active) or declines (→ declined)."""
+    """R11: the spouse accepts (→ active) or declines (→ declined). When the channel says who is acting
+    (`acting_person`), only the member being bound may answer."""
     authorization = _locked(authorization)
+    if acting_person is not None and acting_person.pk != authorization.member_id:
+        raise BusinessRuleError([Reason.of("NOT_CONFIRMING_MEMBER")], code="NOT_CONFIRMING_MEMBER")
     if authorization.status != S.PENDING_CONFIRMATION:
         raise BusinessRuleError(
             [Reason.of("INVALID_TRANSITION", f"当前状态：{authorization.get_status_display()}")],
             code="INVALID_TRANSITION",
         )
+    _refuse_if_past_end(authorization, timezone.now())
     target = S.ACTIVE if accept else S.DECLINED
     _check_transition(authorization, target)
     now = timezone.now()
@@ -253,9 +265,11 @@ def authorization_revoke(
         raise ValidationError("解除绑定须填写原因。", code="reason_required")
     authorization = _locked(authorization)
     _check_transition(authorization, S.REVOKED)
+    now = timezone.now()
+    _refuse_if_past_end(authorization, now)
     old = authorization.status
     authorization.status = S.REVOKED
-    authorization.ended_at = timezone.now()
+    authorization.ended_at = now
     authorization.end_reason = reason[:200]
     authorization.save(update_fields=["status", "ended_at", "end_reason"])
     _event(authorization, AuditAction.REVOKE, channel=channel, acting_user=acting_user, api_client=api_client,
@@ -268,7 +282,8 @@ def authorizations_revoke_for_grantor(
     *, grantor: Person, reason: str, channel: str, acting_user=None, authorization_ids: Iterable[int] | None = None
 ) -> list[Authorization]:
     """Bulk unbinding of a grantor's members at the counter (all, or the chosen ones)."""
-    qs = Authorization.objects.filter(grantor=grantor, status__in=LIVE_STATUSES)
+    now = timezone.now()
+    qs = Authorization.objects.filter(grantor=grantor, status__in=LIVE_STATUSES).exclude(valid_to__lte=now)
     if authorization_ids is not None:
         qs = qs.filter(pk__in=list(authorization_ids))
     return [

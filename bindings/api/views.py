@@ -1,0 +1,268 @@
+"""Bindings API (api.md): authorizations, their records per person, and eligibility.
+
+Views validate the body, look people up and call bindings.services / bindings.selectors; no rule is
+re-implemented here. A refusal by the rules engine is a 422 listing every reason (accounts.api.errors).
+
+People named by ID number in a body who do not exist are a business refusal, not a missing resource:
+422 with code `PERSON_NOT_FOUND` (as api.md says for settlements), together with every other reason that
+can be told without them (R9 period, R10 promise). A person addressed in the URL by `person_no`, or an
+authorization id that does not exist, is a 404.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.errors import ApiError
+from accounts.api.permissions import ALL_ROLES
+from accounts.api.serializers import person_summary
+from accounts.models import ApiRole, Person
+from accounts.reasons import BusinessRuleError, Reason
+from accounts.selectors import person_get_by_id_number, person_get_by_no
+from bindings.api.serializers import (
+    AuthorizationCreateSerializer,
+    AuthorizationSerializer,
+    ConfirmSerializer,
+    EligibilityResultSerializer,
+    EligibilitySerializer,
+    ErrorSerializer,
+    RevokeSerializer,
+)
+from bindings.models import Authorization
+from bindings.rules import Proposal, check_r9_period, check_r10_promise
+from bindings.selectors import authorizations_for_person, eligibility
+from bindings.services import authorization_confirm, authorization_create, authorization_revoke
+
+TAG = "共济授权"
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+E400 = _error("请求数据不合法（身份证号校验位错误、未知亲属关系、时间格式错误等）")
+E401 = _error("未提供有效的令牌")
+E403 = _error("该客户端角色无权调用此接口")
+E404 = _error("未找到资源")
+E409 = _error("状态冲突：授权当前状态不允许此操作（INVALID_TRANSITION）")
+E422 = _error("业务规则不允许：reasons 列出全部原因；身份证号对应的参保人不存在时 code 为 PERSON_NOT_FOUND")
+
+REFUSAL_EXAMPLE = OpenApiExample(
+    "422 列出全部原因",
+    status_codes=["422"],
+    response_only=True,
+    value={
+        "code": "RULES_NOT_MET",
+        "message": "该亲属关系不在现行政策允许范围内。；须签署个人承诺书",
+        "reasons": [
+            {"code": "RELATION_NOT_ALLOWED", "message": "该亲属关系不在现行政策允许范围内。（其他）"},
+            {"code": "PROMISE_REQUIRED", "message": "须签署个人承诺书"},
+        ],
+    },
+)
+
+
+def _authorization_or_404(pk) -> Authorization:
+    authorization = Authorization.objects.select_related("grantor", "member").filter(pk=pk).first()
+    if authorization is None:
+        raise ApiError(404, "AUTHORIZATION_NOT_FOUND", "未找到该共济授权。")
+    return authorization
+
+
+def _as_conflict(error: BusinessRuleError) -> ApiError:
+    """A state that forbids the action (already ended, not waiting for confirmation) is a 409."""
+    if error.code == "NOT_CONFIRMING_MEMBER":
+        return ApiError(403, error.code, error.message, [r.as_dict() for r in error.reasons])
+    return ApiError(409, error.code, error.message, [r.as_dict() for r in error.reasons])
+
+
+def _data(authorization: Authorization, request) -> dict:
+    return AuthorizationSerializer(authorization, context={"client": request.user}).data
+
+
+class AuthorizationCreateView(APIView):
+    allowed_roles = (ApiRole.CHANNEL,)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="建立共济授权（绑定）",
+        description=(
+            "渠道（APP / 网上服务大厅）代已核验身份的授权人提交。规则引擎 R1–R10 全部通过后返回 201，"
+            "status 为 active，或在政策要求配偶确认时为 pending_confirmation（R11）。"
+            "不通过时 422，reasons 列出每一条原因。授权人或使用人不存在：422，code 为 PERSON_NOT_FOUND，"
+            "并附带可判断的其他原因（如 PROMISE_REQUIRED）。"
+        ),
+        request=AuthorizationCreateSerializer,
+        responses={201: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 422: E422},
+        examples=[REFUSAL_EXAMPLE],
+    )
+    def post(self, request):
+        serializer = AuthorizationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        grantor = person_get_by_id_number(data["grantor_id_number"])
+        member = person_get_by_id_number(data["member_id_number"])
+        if grantor is None or member is None:
+            self._refuse_missing_people(data, grantor, member)
+        authorization = authorization_create(
+            grantor=grantor,
+            member=member,
+            kinship=data["kinship"],
+            channel=data["channel"],
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            promise_accepted=data["promise_accepted"],
+            api_client=request.user,
+        )
+        return Response(_data(authorization, request), status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _refuse_missing_people(data, grantor: Person | None, member: Person | None):
+        reasons = []
+        if grantor is None:
+            reasons.append(Reason.of("PERSON_NOT_FOUND", "授权人"))
+        if member is None:
+            reasons.append(Reason.of("PERSON_NOT_FOUND", "共济使用人"))
+        # What can still be told without the people (R9, R10): the checks read only the proposal's own fields.
+        proposal = Proposal(
+            grantor=grantor,
+            member=member,
+            kinship=data["kinship"],
+            channel=data["channel"],
+            valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"),
+            promise_accepted=data["promise_accepted"],
+        )
+        reasons += check_r9_period(proposal, None) + check_r10_promise(proposal, None)
+        raise BusinessRuleError(reasons, code="PERSON_NOT_FOUND", message="未找到该参保人员。")
+
+
+class AuthorizationConfirmView(APIView):
+    allowed_roles = (ApiRole.CHANNEL,)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="配偶确认或拒绝授权（R11）",
+        description=(
+            "被绑定的配偶通过渠道答复：accept → active，decline → declined。"
+            "授权不在待确认状态（已生效、已解除、已过期等）时 409 INVALID_TRANSITION。"
+        ),
+        request=ConfirmSerializer,
+        responses={200: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 404: E404, 409: E409},
+    )
+    def post(self, request, pk):
+        authorization = _authorization_or_404(pk)
+        serializer = ConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        acting_person = None
+        if serializer.validated_data.get("member_id_number"):
+            acting_person = person_get_by_id_number(serializer.validated_data["member_id_number"])
+            if acting_person is None or acting_person.pk != authorization.member_id:
+                raise ApiError(
+                    403,
+                    "NOT_CONFIRMING_MEMBER",
+                    str(Reason.of("NOT_CONFIRMING_MEMBER").message),
+                    [Reason.of("NOT_CONFIRMING_MEMBER").as_dict()],
+                )
+        try:
+            authorization = authorization_confirm(
+                authorization=authorization,
+                accept=serializer.validated_data["decision"] == "accept",
+                channel=authorization.channel,
+                api_client=request.user,
+                acting_person=acting_person,
+            )
+        except BusinessRuleError as error:
+            raise _as_conflict(error) from None
+        return Response(_data(authorization, request))
+
+
+class AuthorizationRevokeView(APIView):
+    allowed_roles = (ApiRole.CHANNEL,)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="解除共济授权（R12）",
+        description="授权人可随时解除（status → revoked）。原因必填（缺失 400）；已结束的授权 409 INVALID_TRANSITION。",
+        request=RevokeSerializer,
+        responses={200: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 404: E404, 409: E409},
+    )
+    def post(self, request, pk):
+        authorization = _authorization_or_404(pk)
+        serializer = RevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            authorization = authorization_revoke(
+                authorization=authorization,
+                reason=serializer.validated_data["reason"],
+                channel=authorization.channel,
+                api_client=request.user,
+            )
+        except BusinessRuleError as error:
+            raise _as_conflict(error) from None
+        except DjangoValidationError as error:
+            raise ApiError(400, "INVALID_INPUT", "；".join(error.messages)) from None
+        return Response(_data(authorization, request))
+
+
+class PersonAuthorizationsView(GenericAPIView):
+    allowed_roles = (ApiRole.CHANNEL, ApiRole.STAFF)
+    serializer_class = AuthorizationSerializer
+    queryset = Authorization.objects.none()  # documents the model for the schema; get() reads the selector
+
+    @extend_schema(
+        tags=[TAG],
+        summary="授权记录（作为授权人或使用人），新的在前",
+        description="status 为实际状态：已过 valid_to 的授权显示 expired。姓名、证件号按客户端角色脱敏。分页。",
+        responses={200: AuthorizationSerializer(many=True), 401: E401, 403: E403, 404: E404},
+    )
+    def get(self, request, person_no):
+        person = person_get_by_no(person_no)
+        if person is None:
+            raise ApiError(404, "PERSON_NOT_FOUND", "未找到该参保人员。")
+        page = self.paginate_queryset(authorizations_for_person(person))
+        data = AuthorizationSerializer(page, many=True, context={"client": request.user}).data
+        return self.get_paginated_response(data)
+
+
+class EligibilityView(APIView):
+    allowed_roles = ALL_ROLES
+
+    @extend_schema(
+        tags=[TAG],
+        summary="共济支付资格查询",
+        description=(
+            "不给授权人时按使用人现有授权（按授权先后，S2）判断，没有时说明原因（NO_AUTHORIZATION / "
+            "FAMILY_ACCOUNT_ONLY）。给出授权人时按二人之间的授权判断，没有授权时列出建立授权会遇到的全部原因。"
+            "身份证号对应的参保人不存在：422 PERSON_NOT_FOUND。"
+        ),
+        request=EligibilitySerializer,
+        responses={200: EligibilityResultSerializer, 400: E400, 401: E401, 403: E403, 422: E422},
+    )
+    def post(self, request):
+        serializer = EligibilitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        member = person_get_by_id_number(data["member_id_number"])
+        grantor = None
+        reasons = []
+        if member is None:
+            reasons.append(Reason.of("PERSON_NOT_FOUND", "共济使用人"))
+        if data.get("grantor_id_number"):
+            grantor = person_get_by_id_number(data["grantor_id_number"])
+            if grantor is None:
+                reasons.append(Reason.of("PERSON_NOT_FOUND", "授权人"))
+        if reasons:
+            raise BusinessRuleError(reasons, code="PERSON_NOT_FOUND", message="未找到该参保人员。")
+        result = eligibility(member=member, grantor=grantor, kinship=data.get("kinship"), category=data.get("category"))
+        return Response(
+            {
+                "eligible": result.eligible,
+                "grantor": person_summary(result.grantor, request.user),
+                "authorization_id": result.authorization.pk if result.authorization else None,
+                "reasons": [r.as_dict() for r in result.reasons],
+            }
+        )
