@@ -69,12 +69,19 @@ CODES = {
         ReasonCode("INSTITUTION_NOT_DESIGNATED", "", _("The institution is not designated.")),
         ReasonCode("INSUFFICIENT_BALANCE", "S2", _("The grantor's balance covered only part of the shortfall.")),
         # Codes added to the contract (api.md allows additions).
-        ReasonCode("NO_POLICY_IN_FORCE", "", _("No mutual-aid policy is in force for the grantor's region on that date.")),
+        ReasonCode(
+            "NO_POLICY_IN_FORCE", "", _("No mutual-aid policy is in force for the grantor's region on that date.")
+        ),
         # Ledger and validation codes used outside the settlement contract.
         ReasonCode("BALANCE_WOULD_BE_NEGATIVE", "", _("The balance may not go below zero.")),
         ReasonCode("NO_PERSONAL_ACCOUNT", "R1", _("The person has no personal account.")),
         ReasonCode("INVALID_TRANSITION", "", _("The authorization cannot change from its current status this way.")),
         ReasonCode("NOT_CONFIRMING_MEMBER", "R11", _("Only the spouse being bound may confirm or decline.")),
+        # Settlement API conflicts (api.md: 409 IDEMPOTENCY_CONFLICT / ALREADY_REVERSED).
+        ReasonCode(
+            "IDEMPOTENCY_CONFLICT", "", _("This settlement id was already used by this institution with another body.")
+        ),
+        ReasonCode("ALREADY_REVERSED", "", _("The settlement has already been reversed.")),
     ]
 }
 

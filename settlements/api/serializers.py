@@ -1,0 +1,158 @@
+"""Settlement bodies and responses (api.md "Settlement body" / "Response")."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from accounts.api.fields import MoneyField
+from accounts.api.serializers import PersonSummarySerializer, person_summary
+from settlements.models import CredentialType, ItemKind, Settlement, SettlementCategory, SettlementChannel
+
+_datetime = serializers.DateTimeField()
+
+
+def money_text(value) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+class CredentialSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=CredentialType.values)
+    number = serializers.CharField(max_length=18, min_length=18)
+
+
+class ItemSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ItemKind.values)
+    catalogue_code = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    amount = MoneyField()
+
+
+class SettlementRequestSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    patient_id_number = serializers.CharField(max_length=18, min_length=18)
+    credential = CredentialSerializer()
+    category = serializers.ChoiceField(choices=SettlementCategory.values)
+    channel = serializers.ChoiceField(choices=SettlementChannel.values)
+    total_amount = MoneyField()
+    fund_paid = MoneyField()
+    items = ItemSerializer(many=True, required=False)
+    occurred_at = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if attrs["fund_paid"] > attrs["total_amount"]:
+            raise serializers.ValidationError({"fund_paid": "统筹基金支付不得大于总金额（S3）。"}, code="invalid")
+        items = attrs.get("items")
+        if items:
+            total = sum((item["amount"] for item in items), Decimal("0.00"))
+            if total != attrs["total_amount"]:
+                raise serializers.ValidationError(
+                    {"items": f"明细合计 {total:.2f} 与总金额 {attrs['total_amount']:.2f} 不符。"}, code="invalid"
+                )
+        return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class InstitutionRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ItemResponseSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    catalogue_code = serializers.CharField()
+    amount = serializers.CharField()
+    eligible = serializers.BooleanField()
+
+
+class SettlementResponseSerializer(serializers.Serializer):
+    """Documents the response for the schema; `settlement_body` builds it."""
+
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["settled", "reversed"])
+    patient = PersonSummarySerializer()
+    total_amount = serializers.CharField()
+    fund_paid = serializers.CharField()
+    personal_burden = serializers.CharField()
+    own_account_paid = serializers.CharField()
+    mutual_aid_paid = serializers.CharField()
+    cash_paid = serializers.CharField()
+    grantor = PersonSummarySerializer(allow_null=True)
+    reasons = ReasonSerializer(many=True)
+    category = serializers.CharField()
+    channel = serializers.CharField()
+    institution = InstitutionRefSerializer()
+    occurred_at = serializers.DateTimeField()
+    reversed_at = serializers.DateTimeField(allow_null=True)
+    items = ItemResponseSerializer(many=True)
+
+
+def settlement_body(settlement: Settlement, client) -> dict:
+    """The response of api.md, names and ID numbers masked unless the client's role sees them in full."""
+    return {
+        "id": settlement.pk,
+        "external_id": settlement.external_id,
+        "status": settlement.status,
+        "patient": person_summary(settlement.patient, client),
+        "total_amount": money_text(settlement.total_amount),
+        "fund_paid": money_text(settlement.fund_paid),
+        "personal_burden": money_text(settlement.personal_burden),
+        "own_account_paid": money_text(settlement.own_account_paid),
+        "mutual_aid_paid": money_text(settlement.mutual_aid_paid),
+        "cash_paid": money_text(settlement.cash_paid),
+        "grantor": person_summary(settlement.grantor, client),
+        "reasons": list(settlement.reasons),
+        "category": settlement.category,
+        "channel": settlement.channel,
+        "institution": {"code": settlement.institution.code, "name": settlement.institution.name},
+        "occurred_at": _datetime.to_representation(settlement.occurred_at),
+        "reversed_at": _datetime.to_representation(settlement.reversed_at) if settlement.reversed_at else None,
+        "items": [
+            {
+                "name": item.name,
+                "kind": item.kind,
+                "catalogue_code": item.catalogue_code,
+                "amount": money_text(item.amount),
+                "eligible": item.eligible,
+            }
+            for item in settlement.items.all()
+        ],
+    }
+
+
+class ExpenditureLineSerializer(serializers.Serializer):
+    """One line of 支出明细: a mutual-aid payment (positive) or its refund (negative)."""
+
+    settlement_id = serializers.IntegerField()
+    entry_id = serializers.IntegerField()
+    line_type = serializers.ChoiceField(choices=["payment", "refund"])
+    occurred_at = serializers.DateTimeField()
+    member = serializers.DictField(allow_null=True)
+    kinship = serializers.CharField(allow_null=True)
+    institution = InstitutionRefSerializer(allow_null=True)
+    category = serializers.CharField(allow_null=True)
+    amount = serializers.CharField()
+    balance_after = serializers.CharField()
+    reversed = serializers.BooleanField()
+
+
+def expenditure_line_body(line, client) -> dict:
+    institution = line.institution
+    return {
+        "settlement_id": line.settlement_id,
+        "entry_id": line.pk,
+        "line_type": "refund" if line.is_refund else "payment",
+        "occurred_at": _datetime.to_representation(line.occurred_at),
+        "member": person_summary(line.member, client),
+        "kinship": line.kinship,
+        "institution": {"code": institution.code, "name": institution.name} if institution else None,
+        "category": line.category,
+        "amount": money_text(line.spent),
+        "balance_after": money_text(line.balance_after),
+        "reversed": bool(line.is_reversed),
+    }

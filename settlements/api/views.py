@@ -1,0 +1,159 @@
+"""Settlement endpoints (api.md): post and read settlements, reverse them, read a grantor's expenditure."""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.errors import ApiError
+from accounts.api.fields import parse_range_bound
+from accounts.api.pagination import StandardPagination
+from accounts.api.views import RANGE_PARAMETERS, person_or_404
+from accounts.models import ApiRole
+from settlements.api.serializers import (
+    ExpenditureLineSerializer,
+    SettlementRequestSerializer,
+    SettlementResponseSerializer,
+    expenditure_line_body,
+    money_text,
+    settlement_body,
+)
+from settlements.selectors import expenditure_list, expenditure_totals, settlement_get
+from settlements.services import AlreadyReversed, IdempotencyConflict, settlement_create, settlement_reverse
+
+ERROR = inline_serializer(
+    "ErrorBody",
+    {
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "reasons": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+def range_bound(value: str | None, name: str, *, end: bool):
+    """`from`/`to`: a plain date means the whole day in Asia/Shanghai (inclusive `to`), else an ISO datetime.
+
+    Dates are recognised first: Django's parse_datetime also accepts "2025-03-01" as midnight, which would make
+    `to=2025-03-01` exclude that very day.
+    """
+    day = parse_date(value.strip()) if value and len(value.strip()) == 10 else None
+    if day is None:
+        return parse_range_bound(value, name, end=end)
+    if end:
+        day += datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time.min, timezone.get_default_timezone())
+
+
+def _conflict(error) -> ApiError:
+    return ApiError(409, error.code, error.message, [r.as_dict() for r in error.reasons])
+
+
+class SettlementCreateView(APIView):
+    allowed_roles = (ApiRole.INSTITUTION,)
+
+    @extend_schema(
+        request=SettlementRequestSerializer,
+        responses={
+            201: SettlementResponseSerializer,
+            200: OpenApiResponse(SettlementResponseSerializer, description="重放：与首次相同的响应，未再扣款"),
+            400: ERROR,
+            409: OpenApiResponse(ERROR, description="IDEMPOTENCY_CONFLICT：相同 external_id、不同请求体"),
+            422: OpenApiResponse(
+                ERROR, description="整笔拒绝：CREDENTIAL_MISMATCH / PERSON_NOT_FOUND / INSTITUTION_NOT_DESIGNATED"
+            ),
+        },
+        summary="结算（个人负担：本人账户 → 共济 → 现金）",
+    )
+    def post(self, request):
+        serializer = SettlementRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        client = request.user
+        try:
+            settlement, created = settlement_create(
+                institution=client.institution,
+                api_client=client,
+                payload=serializer.validated_data,
+                response_builder=lambda s: settlement_body(s, client),
+            )
+        except IdempotencyConflict as error:
+            raise _conflict(error) from None
+        if created:
+            return Response(settlement.response, status=201)
+        return Response(settlement.response or settlement_body(settlement, client), status=200)
+
+
+class SettlementDetailView(APIView):
+    allowed_roles = (ApiRole.INSTITUTION, ApiRole.STAFF)
+
+    @extend_schema(responses={200: SettlementResponseSerializer, 404: ERROR}, summary="查询一笔结算")
+    def get(self, request, pk):
+        client = request.user
+        institution = client.institution if client.role == ApiRole.INSTITUTION else None
+        settlement = settlement_get(pk=pk, institution=institution)
+        if settlement is None:
+            raise ApiError(404, "NOT_FOUND", "未找到该结算。")
+        return Response(settlement_body(settlement, client))
+
+
+class SettlementReversalView(APIView):
+    allowed_roles = (ApiRole.INSTITUTION,)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: SettlementResponseSerializer,
+            404: ERROR,
+            409: OpenApiResponse(ERROR, description="ALREADY_REVERSED"),
+        },
+        summary="全额冲正：原路退回各账户",
+    )
+    def post(self, request, pk):
+        client = request.user
+        settlement = settlement_get(pk=pk, institution=client.institution)
+        if settlement is None:
+            raise ApiError(404, "NOT_FOUND", "未找到该结算。")
+        try:
+            settlement = settlement_reverse(settlement=settlement, api_client=client)
+        except AlreadyReversed as error:
+            raise _conflict(error) from None
+        return Response(settlement_body(settlement_get(pk=settlement.pk), client))
+
+
+class ExpenditureListView(APIView):
+    allowed_roles = (ApiRole.CHANNEL, ApiRole.STAFF)
+
+    @extend_schema(
+        parameters=RANGE_PARAMETERS
+        + [
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=inline_serializer(
+            "ExpenditurePage",
+            {
+                "count": serializers.IntegerField(),
+                "total_amount": serializers.CharField(help_text="净支出（已扣除退款）"),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": ExpenditureLineSerializer(many=True),
+            },
+        ),
+        summary="授权人账户共济支出明细（S8）",
+    )
+    def get(self, request, person_no):
+        grantor = person_or_404(person_no)
+        start = range_bound(request.query_params.get("from"), "from", end=False)
+        end = range_bound(request.query_params.get("to"), "to", end=True)
+        lines = expenditure_list(grantor=grantor, start=start, end=end)
+        totals = expenditure_totals(grantor=grantor, start=start, end=end)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(lines, request, view=self)
+        response = paginator.get_paginated_response([expenditure_line_body(line, request.user) for line in page])
+        response.data["total_amount"] = money_text(totals.total_amount)
+        response.data["count"] = totals.count
+        return response

@@ -1,0 +1,241 @@
+"""Reads of settlements and of a grantor's mutual-aid expenditure (支出明细, S8).
+
+`expenditure_list` is the one query behind the API, the admin report, the printable statement and the
+exports, so the four always agree.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person
+from bindings.models import Authorization, AuthorizationStatus
+from settlements.models import Settlement, SettlementStatus
+
+MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
+
+# A mutual-aid payment, or the refund of one (a refund of the grantor's own payment is not an expenditure
+# for a family member).
+EXPENDITURE_FILTER = Q(kind=LedgerEntryKind.MUTUAL_AID_PAYMENT) | Q(
+    kind=LedgerEntryKind.REFUND, reverses__kind=LedgerEntryKind.MUTUAL_AID_PAYMENT
+)
+
+
+def expenditure_list(*, grantor: Person, start=None, end=None) -> QuerySet[LedgerEntry]:
+    """The grantor's mutual-aid payments and their refunds, newest first; `end` is exclusive.
+
+    Each row carries `spent` (positive for a payment, negative for a refund: what left the account),
+    `kinship` (from the authorization between grantor and member), `category` (the settlement's),
+    `is_refund` and `is_reversed` (a payment that was refunded).
+    """
+    kinship = (
+        Authorization.objects.filter(grantor_id=grantor.pk, member_id=OuterRef("member_id"))
+        .order_by("-created_at", "-id")
+        .values("kinship")[:1]
+    )
+    qs = LedgerEntry.objects.filter(account__person_id=grantor.pk).filter(EXPENDITURE_FILTER)
+    if start is not None:
+        qs = qs.filter(occurred_at__gte=start)
+    if end is not None:
+        qs = qs.filter(occurred_at__lt=end)
+    return (
+        qs.annotate(
+            spent=ExpressionWrapper(-F("amount"), output_field=MONEY_OUTPUT),
+            kinship=Subquery(kinship),
+            category=F("settlement__category"),
+            is_refund=ExpressionWrapper(Q(kind=LedgerEntryKind.REFUND), output_field=BooleanField()),
+            is_reversed=Exists(LedgerEntry.objects.filter(reverses_id=OuterRef("pk"))),
+        )
+        .select_related("member", "member__region", "member__account", "institution")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    total_amount: Decimal
+    count: int
+    payments: Decimal
+    refunds: Decimal
+
+
+def expenditure_totals(*, grantor: Person, start=None, end=None) -> Totals:
+    """Net of refunds: what left the grantor's account for family members in the range, and how many lines."""
+    result = (
+        expenditure_list(grantor=grantor, start=start, end=end)
+        .order_by()
+        .aggregate(
+            net=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY_OUTPUT),
+            paid=Coalesce(
+                Sum("amount", filter=Q(kind=LedgerEntryKind.MUTUAL_AID_PAYMENT)), Value(ZERO), output_field=MONEY_OUTPUT
+            ),
+            refunded=Coalesce(
+                Sum("amount", filter=Q(kind=LedgerEntryKind.REFUND)), Value(ZERO), output_field=MONEY_OUTPUT
+            ),
+            count=Count("id"),
+        )
+    )
+    return Totals(
+        total_amount=-Decimal(result["net"]).quantize(Decimal("0.01")) + ZERO,
+        count=result["count"],
+        payments=-Decimal(result["paid"]).quantize(Decimal("0.01")) + ZERO,
+        refunds=Decimal(result["refunded"]).quantize(Decimal("0.01")),
+    )
+
+
+def grantor_find(query: str) -> Person | None:
+    """The admin report's search: an exact ID number or an exact person number."""
+    from accounts.id_numbers import normalize_id_number
+
+    query = (query or "").strip()
+    if not query:
+        return None
+    people = Person.objects.select_related("region", "account")
+    found = people.filter(person_no=query).first()
+    if found is None and len(query) == 18:
+        found = people.filter(id_number=normalize_id_number(query)).first()
+    return found
+
+
+# --- Settlements --------------------------------------------------------------------------------------------
+
+
+def settlement_get(*, pk: int, institution=None) -> Settlement | None:
+    """One settlement; an institution only ever finds its own."""
+    qs = Settlement.objects.select_related(
+        "institution", "patient__region", "patient__account", "grantor__region", "grantor__account"
+    ).prefetch_related("items")
+    if institution is not None:
+        qs = qs.filter(institution=institution)
+    return qs.filter(pk=pk).first()
+
+
+def settlement_list(
+    *, institution=None, start=None, end=None, category=None, mutual_aid: bool | None = None
+) -> QuerySet[Settlement]:
+    qs = Settlement.objects.select_related("institution", "patient", "grantor")
+    if institution is not None:
+        qs = qs.filter(institution=institution)
+    if start is not None:
+        qs = qs.filter(occurred_at__gte=start)
+    if end is not None:
+        qs = qs.filter(occurred_at__lt=end)
+    if category:
+        qs = qs.filter(category=category)
+    if mutual_aid is True:
+        qs = qs.filter(mutual_aid_paid__gt=0)
+    elif mutual_aid is False:
+        qs = qs.filter(mutual_aid_paid=0)
+    return qs.order_by("-occurred_at", "-id")
+
+
+@dataclass
+class RegionMonth:
+    region_code: str
+    region_name: str
+    active_relationships: int
+    active_authorizations: int
+    settlements: int
+    mutual_aid_settlements: int
+    mutual_aid_amount: Decimal
+    refunded_amount: Decimal
+
+
+def month_bounds(month: datetime.date):
+    tz = timezone.get_default_timezone()
+    first = month.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return (
+        datetime.datetime.combine(first, datetime.time.min, tz),
+        datetime.datetime.combine(following, datetime.time.min, tz),
+    )
+
+
+def monthly_summary_by_region(*, month: datetime.date) -> list[RegionMonth]:
+    """Per grantor pooling region for one calendar month (Asia/Shanghai): relationships active now (grantors with
+    an active authorization), settlements in the month, those paid by mutual aid and the amounts (refunds apart)."""
+    start, end = month_bounds(month)
+    from accounts.models import Region
+
+    rows: dict[str, dict] = {}
+
+    def row(code):
+        return rows.setdefault(
+            code,
+            {
+                "active_relationships": 0,
+                "active_authorizations": 0,
+                "settlements": 0,
+                "mutual_aid_settlements": 0,
+                "mutual_aid_amount": ZERO,
+                "refunded_amount": ZERO,
+            },
+        )
+
+    active = (
+        Authorization.objects.filter(status=AuthorizationStatus.ACTIVE, valid_from__lt=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        .values("grantor__region_id")
+        .annotate(grantors=Count("grantor_id", distinct=True), authorizations=Count("id"))
+    )
+    for item in active:
+        target = row(item["grantor__region_id"])
+        target["active_relationships"] = item["grantors"]
+        target["active_authorizations"] = item["authorizations"]
+    settled = (
+        Settlement.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .values("institution__region_id")
+        .annotate(n=Count("id"))
+    )
+    for item in settled:
+        row(item["institution__region_id"])["settlements"] = item["n"]
+    aid = (
+        Settlement.objects.filter(occurred_at__gte=start, occurred_at__lt=end, mutual_aid_paid__gt=0)
+        .values("grantor__region_id")
+        .annotate(
+            n=Count("id"),
+            amount=Sum("mutual_aid_paid"),
+            refunded=Coalesce(
+                Sum("mutual_aid_paid", filter=Q(status=SettlementStatus.REVERSED)),
+                Value(ZERO),
+                output_field=MONEY_OUTPUT,
+            ),
+        )
+    )
+    for item in aid:
+        target = row(item["grantor__region_id"])
+        target["mutual_aid_settlements"] = item["n"]
+        target["mutual_aid_amount"] = item["amount"] or ZERO
+        target["refunded_amount"] = item["refunded"] or ZERO
+    names = dict(Region.objects.filter(code__in=rows).values_list("code", "name"))
+    return [
+        RegionMonth(region_code=code, region_name=names.get(code, ""), **values)
+        for code, values in sorted(rows.items())
+    ]
+
+
+def months_with_settlements(limit: int = 24) -> list[datetime.date]:
+    months = (
+        Settlement.objects.annotate(month=TruncMonth("occurred_at"))
+        .values_list("month", flat=True)
+        .distinct()
+        .order_by("-month")[:limit]
+    )
+    return [m.date() if isinstance(m, datetime.datetime) else m for m in months]

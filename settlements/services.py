@@ -1,0 +1,380 @@
+"""The settlement engine (domain.md S1–S8, api.md "POST settlements").
+
+`settlement_create` decides, for one bill, how much of the personal burden the patient's own personal
+account pays, how much the grantors' accounts pay through mutual aid and how much is left in cash, and
+explains every part not paid from an account. Money moves only through the ledger services, with every
+account involved locked in primary-key order inside one transaction. Each `(institution, external_id)`
+settles once: a replay with the identical body returns the first response, another body is a conflict.
+
+Decision (S5): a manual reimbursement claim (手工零星报销) cannot use mutual aid, but the patient's own
+personal account may still pay: the rule (seed 000) restricts only the sharing of a relative's account,
+and the patient's own account is the patient's own money.
+
+Decision (S6): a patient treated outside the insured pooling region may still pay from his or her own
+account; mutual aid needs a cross-region filing for the institution's region valid on the date of
+treatment, and where the grantor's policy is province-wide (or narrower), the institution must be in the
+grantor's province (seed 003: cross-province use is not yet open).
+"""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.id_numbers import normalize_id_number
+from accounts.models import (
+    DEBIT_KINDS,
+    ZERO,
+    CrossRegionFiling,
+    LedgerEntryKind,
+    Person,
+    PersonalAccount,
+    province_code,
+)
+from accounts.reasons import BusinessRuleError, Reason
+from accounts.services import account_debit, accounts_lock, ledger_entry_reverse
+from bindings.models import GeographicScope
+from bindings.rules import dedupe, member_payers, no_authorization_reason, policy_in_force
+from settlements.models import (
+    ELIGIBLE_CATEGORIES,
+    CatalogueItem,
+    Institution,
+    InstitutionKind,
+    ItemKind,
+    Settlement,
+    SettlementChannel,
+    SettlementItem,
+    SettlementStatus,
+)
+
+
+class IdempotencyConflict(BusinessRuleError):
+    """The same (institution, external_id) with another body: 409."""
+
+    def __init__(self):
+        super().__init__([Reason.of("IDEMPOTENCY_CONFLICT")], code="IDEMPOTENCY_CONFLICT")
+
+
+class AlreadyReversed(BusinessRuleError):
+    """A second reversal: 409."""
+
+    def __init__(self):
+        super().__init__([Reason.of("ALREADY_REVERSED")], code="ALREADY_REVERSED")
+
+
+def _amount_text(value) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+def request_fingerprint(payload: dict) -> str:
+    """Canonical SHA-256 of a validated settlement body: the same bill written differently ("12.3" and
+    "12.30", keys in another order, ID number with a lower-case x) has the same fingerprint."""
+    occurred_at = payload.get("occurred_at")
+    canonical = {
+        "external_id": payload["external_id"],
+        "patient_id_number": normalize_id_number(payload["patient_id_number"]),
+        "credential": {
+            "type": payload["credential"]["type"],
+            "number": normalize_id_number(payload["credential"]["number"]),
+        },
+        "category": payload["category"],
+        "channel": payload["channel"],
+        "total_amount": _amount_text(payload["total_amount"]),
+        "fund_paid": _amount_text(payload["fund_paid"]),
+        "items": [
+            {
+                "name": item["name"],
+                "kind": item["kind"],
+                "catalogue_code": item.get("catalogue_code") or "",
+                "amount": _amount_text(item["amount"]),
+            }
+            for item in payload.get("items") or []
+        ],
+        "occurred_at": occurred_at.astimezone(datetime.UTC).isoformat() if occurred_at else None,
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- Named checks (S1, S4, S6) ------------------------------------------------------------------------
+
+
+def check_s1_credential(patient_id_number: str, credential_number: str) -> list[Reason]:
+    """S1: the credential (e-voucher, social security card, ID card) carries the patient's own ID number."""
+    if normalize_id_number(credential_number) != normalize_id_number(patient_id_number):
+        return [Reason.of("CREDENTIAL_MISMATCH")]
+    return []
+
+
+def check_institution_designated(institution: Institution) -> list[Reason]:
+    return [] if institution.designated else [Reason.of("INSTITUTION_NOT_DESIGNATED")]
+
+
+def item_eligible(*, institution: Institution, kind: str, name: str, catalogue_code: str = "") -> bool:
+    """S4.2: at a pharmacy, drugs yes; devices and consumables only from the active catalogue (by code, else by
+    exact name); other lines never. At a medical institution every line is part of the personal burden (S4.1)."""
+    if institution.kind != InstitutionKind.PHARMACY:
+        return True
+    if kind == ItemKind.DRUG:
+        return True
+    if kind in (ItemKind.DEVICE, ItemKind.CONSUMABLE):
+        active = CatalogueItem.objects.filter(active=True)
+        if catalogue_code:
+            return active.filter(code=catalogue_code.strip()).exists()
+        return active.filter(name=name.strip()).exists()
+    return False
+
+
+def check_s6_cross_region(*, patient: Person, institution: Institution, on: datetime.date) -> list[Reason]:
+    """S6: outside the insured pooling region, mutual aid needs a filing for the place of treatment."""
+    if institution.region_id == patient.region_id:
+        return []
+    filed = (
+        CrossRegionFiling.objects.filter(person=patient, start_date__lte=on)
+        .filter(
+            Q(treatment_region_id=institution.region_id) | Q(treatment_region_id=province_code(institution.region_id))
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .exists()
+    )
+    return [] if filed else [Reason.of("CROSS_REGION_NOT_FILED")]
+
+
+def check_s6_policy_scope(*, grantor: Person, institution: Institution, on: datetime.date) -> list[Reason]:
+    """S6 / R6 (seed 003): where the grantor's policy is not nationwide, its account pays only inside its province."""
+    policy = policy_in_force(grantor.region_id, on)
+    if policy is None or policy.scope == GeographicScope.NATIONAL:
+        return []
+    if province_code(grantor.region_id) != province_code(institution.region_id):
+        return [Reason.of("REGION_OUT_OF_SCOPE", "跨省共济使用暂未开通")]
+    return []
+
+
+# --- The plan ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GrantorPayment:
+    authorization: object
+    account_id: int
+    amount: Decimal = ZERO
+
+
+@dataclass
+class Plan:
+    personal_burden: Decimal
+    shareable: Decimal
+    own_account_paid: Decimal = ZERO
+    mutual_aid_paid: Decimal = ZERO
+    grantor_payments: list[GrantorPayment] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def cash_paid(self) -> Decimal:
+        return self.personal_burden - self.own_account_paid - self.mutual_aid_paid
+
+
+def _lines(payload: dict, institution: Institution) -> list[dict]:
+    return [
+        {
+            "name": item["name"],
+            "kind": item["kind"],
+            "catalogue_code": item.get("catalogue_code") or "",
+            "amount": item["amount"],
+            "eligible": item_eligible(
+                institution=institution,
+                kind=item["kind"],
+                name=item["name"],
+                catalogue_code=item.get("catalogue_code") or "",
+            ),
+        }
+        for item in payload.get("items") or []
+    ]
+
+
+def _refusals(*, institution: Institution, payload: dict) -> tuple[Person | None, list[Reason]]:
+    """The three reasons that refuse the whole settlement (api.md): every one that applies."""
+    patient = (
+        Person.objects.select_related("region", "account")
+        .filter(id_number=normalize_id_number(payload["patient_id_number"]))
+        .first()
+    )
+    reasons = []
+    if patient is None:
+        reasons.append(Reason.of("PERSON_NOT_FOUND"))
+    reasons += check_s1_credential(payload["patient_id_number"], payload["credential"]["number"])
+    reasons += check_institution_designated(institution)
+    return patient, reasons
+
+
+def _existing(institution: Institution, external_id: str, fingerprint: str) -> Settlement | None:
+    found = Settlement.objects.filter(institution=institution, external_id=external_id).first()
+    if found is not None and found.request_hash != fingerprint:
+        raise IdempotencyConflict()
+    return found
+
+
+def settlement_create(*, institution: Institution, api_client, payload: dict, response_builder=None):
+    """Settle one bill. Returns `(settlement, created)`; `created` is False for an identical replay.
+
+    `payload` is the validated body (amounts as Decimals, `occurred_at` aware or None). Raises
+    BusinessRuleError (422) for CREDENTIAL_MISMATCH / PERSON_NOT_FOUND / INSTITUTION_NOT_DESIGNATED and
+    IdempotencyConflict (409). `response_builder(settlement)` makes the body stored as the first response.
+    """
+    fingerprint = request_fingerprint(payload)
+    existing = _existing(institution, payload["external_id"], fingerprint)
+    if existing is not None:
+        return existing, False
+    patient, refusals = _refusals(institution=institution, payload=payload)
+    if refusals:
+        raise BusinessRuleError(refusals)
+
+    now = timezone.now()
+    occurred_at = payload.get("occurred_at") or now
+    on = timezone.localdate(occurred_at)
+    total, fund = payload["total_amount"], payload["fund_paid"]
+    burden = total - fund
+    lines = _lines(payload, institution)
+
+    # S4: what of the burden an account may pay at all.
+    reasons: list[Reason] = []
+    category_ok = payload["category"] in ELIGIBLE_CATEGORIES
+    if not category_ok:
+        shareable = ZERO
+    else:
+        ineligible = sum((line["amount"] for line in lines if not line["eligible"]), ZERO)
+        shareable = max(burden - ineligible, ZERO)
+    if burden > shareable or (not category_ok and burden > ZERO):
+        reasons.append(Reason.of("CATEGORY_NOT_ELIGIBLE"))
+
+    with transaction.atomic():
+        # Who may pay, before any lock (the rules read people, policies and authorizations).
+        payers = member_payers(patient, now) if shareable > ZERO else []
+        own_account = PersonalAccount.objects.filter(person=patient).first()
+        candidate_ids = [own_account.pk] if own_account is not None else []
+        usable = [a for a, why in payers if not why]
+        candidate_ids += [a.grantor.account.pk for a in usable]
+        locked = accounts_lock(candidate_ids)
+
+        plan = Plan(personal_burden=burden, shareable=shareable, reasons=reasons)
+        remaining = shareable
+        # S2.1: the member's own personal account first.
+        if own_account is not None and remaining > ZERO:
+            own = min(locked[own_account.pk].balance, remaining)
+            plan.own_account_paid = own
+            remaining -= own
+
+        # S2.2: then the grantors' accounts through mutual aid, in the order the authorizations were made.
+        aid_reasons: list[Reason] = []
+        if remaining > ZERO:
+            if payload["channel"] == SettlementChannel.MANUAL_REIMBURSEMENT:
+                aid_reasons.append(Reason.of("MANUAL_REIMBURSEMENT_NOT_SUPPORTED"))  # S5
+            aid_reasons += check_s6_cross_region(patient=patient, institution=institution, on=on)
+            if not payers:
+                aid_reasons.append(no_authorization_reason(patient))
+            blocked = bool(aid_reasons)  # S5 / S6 refuse mutual aid whatever the authorizations say
+            paid_by_grantors = False
+            for authorization, why in payers:
+                why = list(why) + check_s6_policy_scope(grantor=authorization.grantor, institution=institution, on=on)
+                if why:
+                    aid_reasons += why
+                    continue
+                if blocked or remaining <= ZERO:
+                    continue
+                account = locked[authorization.grantor.account.pk]
+                if account.balance <= ZERO:
+                    aid_reasons.append(Reason.of("GRANTOR_BALANCE_ZERO"))  # S7, balance seen under the lock
+                    continue
+                amount = min(account.balance, remaining)
+                plan.grantor_payments.append(GrantorPayment(authorization, account.pk, amount))
+                plan.mutual_aid_paid += amount
+                remaining -= amount
+                paid_by_grantors = True
+            if remaining > ZERO and paid_by_grantors:
+                aid_reasons.append(Reason.of("INSUFFICIENT_BALANCE"))  # S2: partly paid
+            if remaining > ZERO:
+                plan.reasons += aid_reasons
+        plan.reasons = dedupe(plan.reasons)
+
+        first = plan.grantor_payments[0] if plan.grantor_payments else None
+        try:
+            with transaction.atomic():
+                settlement = Settlement.objects.create(
+                    institution=institution,
+                    external_id=payload["external_id"],
+                    request_hash=fingerprint,
+                    patient=patient,
+                    credential_type=payload["credential"]["type"],
+                    category=payload["category"],
+                    channel=payload["channel"],
+                    total_amount=total,
+                    fund_paid=fund,
+                    personal_burden=burden,
+                    own_account_paid=plan.own_account_paid,
+                    mutual_aid_paid=plan.mutual_aid_paid,
+                    cash_paid=plan.cash_paid,
+                    grantor=first.authorization.grantor if first else None,
+                    authorization=first.authorization if first else None,
+                    reasons=[r.as_dict() for r in plan.reasons],
+                    occurred_at=occurred_at,
+                )
+        except IntegrityError:
+            # The same key committed by a simultaneous request: one effect, the stored answer.
+            found = _existing(institution, payload["external_id"], fingerprint)
+            if found is None:
+                raise
+            return found, False
+
+        SettlementItem.objects.bulk_create(SettlementItem(settlement=settlement, **line) for line in lines)
+        if plan.own_account_paid > ZERO:
+            account_debit(
+                account=locked[own_account.pk],
+                amount=plan.own_account_paid,
+                kind=LedgerEntryKind.OWN_PAYMENT,
+                settlement=settlement,
+                institution=institution,
+                occurred_at=occurred_at,
+                locked=True,
+            )
+        for payment in plan.grantor_payments:
+            account_debit(
+                account=locked[payment.account_id],
+                amount=payment.amount,
+                kind=LedgerEntryKind.MUTUAL_AID_PAYMENT,
+                settlement=settlement,
+                member=patient,
+                institution=institution,
+                occurred_at=occurred_at,
+                locked=True,
+            )
+        if response_builder is not None:
+            settlement.response = response_builder(settlement)
+            Settlement.objects.filter(pk=settlement.pk).update(response=settlement.response)
+    return settlement, True
+
+
+@transaction.atomic
+def settlement_reverse(*, settlement: Settlement, api_client=None) -> Settlement:
+    """Full refund: every account paid is credited back by a new refund entry linked to the payment it reverses;
+    the settlement is marked reversed. A second reversal raises AlreadyReversed (409)."""
+    current = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    if current.status == SettlementStatus.REVERSED:
+        raise AlreadyReversed()
+    payments = list(
+        current.ledger_entries.filter(kind__in=DEBIT_KINDS, reversed_by__isnull=True)
+        .select_related("settlement", "member", "institution")
+        .order_by("account_id", "id")
+    )
+    accounts_lock([entry.account_id for entry in payments])
+    now = timezone.now()
+    for entry in payments:
+        ledger_entry_reverse(entry=entry, note=f"冲正结算 {current.external_id}", occurred_at=now)
+    current.status = SettlementStatus.REVERSED
+    current.reversed_at = now
+    current.save(update_fields=["status", "reversed_at"])
+    return current
