@@ -1,0 +1,305 @@
+"""Admin for regions, insured people, personal accounts, the ledger, filings and API clients.
+
+Counter staff (窗口经办) work here in Simplified Chinese. Lists never show a full ID number or name; the
+person list stays fast at a million rows (exact-match search on unique indexes, no full COUNT).
+Writes go through accounts.services so that rule R13 applies when a clerk suspends a person.
+"""
+
+import re
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Prefetch
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import PersonAdminForm
+from accounts.id_numbers import ID_NUMBER_RE, mask_id_number, mask_name, normalize_id_number
+from accounts.imports.admin import ImportAdminMixin
+from accounts.models import ApiClient, CrossRegionFiling, LedgerEntry, Person, PersonalAccount, Region
+from accounts.selectors import ledger_entries
+from accounts.services import PERSON_EDITABLE_FIELDS, person_create, person_update
+
+admin.site.site_header = "职工医保个人账户家庭共济经办系统"
+admin.site.site_title = "家庭共济经办"
+admin.site.index_title = "经办首页"
+
+LEDGER_ON_PERSON_PAGE = 50
+COUNT_CAP = 10_000
+PERSON_NO_RE = re.compile(r"^[0-9A-Za-z\-]{4,30}$")
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator that never counts a million rows.
+
+    Unfiltered on PostgreSQL it reads the planner's estimate (pg_class.reltuples); otherwise it counts
+    at most COUNT_CAP + 1 rows (``SELECT COUNT(*) FROM (... LIMIT n)``), so the page links stop at the cap.
+    """
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        query = getattr(queryset, "query", None)
+        if query is None:
+            return len(queryset)
+        if connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+                    [queryset.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            estimate = row[0] if row else -1
+            if estimate is not None and estimate > COUNT_CAP:
+                return int(estimate)
+        return queryset.order_by()[: COUNT_CAP + 1].count()
+
+
+class FastListMixin:
+    """Changelists that must stay fast on big tables."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+
+def masked_person(person: Person | None) -> str:
+    if person is None:
+        return "-"
+    return f"{mask_name(person.name)}（{mask_id_number(person.id_number)}）"
+
+
+@admin.register(Region)
+class RegionAdmin(ImportAdminMixin, admin.ModelAdmin):
+    import_resource = "regions"
+    list_display = ["code", "name"]
+    search_fields = ["=code", "name"]
+    ordering = ["code"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # people, policies and institutions refer to regions
+
+
+class PersonIdSearchMixin:
+    """Search that hits a unique index: an 18-character ID number or a person number with `=`, a name
+    exactly (or by prefix when it ends with `*`). Never `icontains` over a million rows."""
+
+    search_help_text = _(
+        "Enter an 18-character ID number, a person number, or a full name (end with * to search by prefix)."
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = (search_term or "").strip()
+        if not term:
+            return queryset, False
+        normalized = normalize_id_number(term)
+        if ID_NUMBER_RE.match(normalized):
+            return queryset.filter(id_number=normalized), False
+        if PERSON_NO_RE.match(term):
+            return queryset.filter(person_no=term), False
+        if term.endswith("*") and len(term) > 1:
+            return queryset.filter(name__startswith=term.rstrip("*")), False
+        return queryset.filter(name=term), False
+
+
+@admin.register(Person)
+class PersonAdmin(ImportAdminMixin, PersonIdSearchMixin, FastListMixin, admin.ModelAdmin):
+    import_resource = "persons"
+    form = PersonAdminForm
+    change_form_template = "admin/accounts/person/change_form.html"
+    list_display = [
+        "person_no",
+        "masked_name_display",
+        "masked_id_display",
+        "insurance_type",
+        "insurance_status",
+        "region",
+        "balance_display",
+    ]
+    list_display_links = ["person_no", "masked_name_display"]
+    list_filter = ["insurance_type", "insurance_status", "region"]
+    list_select_related = ["region", "account"]
+    search_fields = ["=id_number", "=person_no", "=name"]
+    readonly_fields = ["sex", "birth_date", "balance_display", "created_at", "updated_at"]
+    actions = None
+
+    @admin.display(description=_("name"))
+    def masked_name_display(self, obj):
+        return mask_name(obj.name)
+
+    @admin.display(description=_("ID number"))
+    def masked_id_display(self, obj):
+        return mask_id_number(obj.id_number)
+
+    @admin.display(description=_("balance"))
+    def balance_display(self, obj):
+        try:
+            return obj.account.balance
+        except Person.account.RelatedObjectDoesNotExist:
+            return "-"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["id_number", "person_no", "name", "insurance_type", "insurance_status", "region", "category",
+                    "phone"]
+        return ["person_no", "id_number", "name", "sex", "birth_date", "insurance_type", "insurance_status",
+                "region", "category", "phone", "balance_display", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["person_no", "id_number", *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # people are never deleted; their status says they left
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = person_create(
+                id_number=data["id_number"],
+                name=data["name"],
+                insurance_type=data["insurance_type"],
+                insurance_status=data["insurance_status"],
+                region=data["region"],
+                category=data.get("category") or "",
+                phone=data.get("phone") or "",
+                person_no=data.get("person_no") or None,
+                acting_user=request.user,
+            )
+            obj.pk = created.pk
+            obj.person_no = created.person_no
+            obj.sex = created.sex
+            obj.birth_date = created.birth_date
+            obj._state.adding = False
+            obj._state.db = created._state.db
+            return
+        fields = {name: data[name] for name in form.changed_data if name in PERSON_EDITABLE_FIELDS}
+        if fields:
+            person_update(person=obj, source="admin", acting_user=request.user, **fields)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        person = self.get_object(request, object_id)
+        if person is not None:
+            extra_context.update(person_page_context(request, person))
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+
+def person_page_context(request, person: Person) -> dict:
+    """The panels under the person's form: ledger, authorization records, family links, diagnosis."""
+    from bindings.models import LIVE_STATUSES, AuthorizationEvent
+    from bindings.selectors import authorizations_for_person, family_diagnosis, family_links_for_person
+
+    events = AuthorizationEvent.objects.select_related("acting_user").order_by("occurred_at", "id")
+    records = list(authorizations_for_person(person).prefetch_related(Prefetch("events", queryset=events)))
+    try:
+        account = person.account
+    except Person.account.RelatedObjectDoesNotExist:
+        account = None
+    user = request.user
+    return {
+        "person": person,
+        "account": account,
+        "ledger": list(ledger_entries(person=person)[:LEDGER_ON_PERSON_PAGE]) if account else [],
+        "ledger_limit": LEDGER_ON_PERSON_PAGE,
+        "as_grantor": [a for a in records if a.grantor_id == person.pk],
+        "as_member": [a for a in records if a.member_id == person.pk],
+        "family_links": list(family_links_for_person(person)),
+        "diagnosis": family_diagnosis(person),
+        "has_live_grants": any(a.grantor_id == person.pk and a.status in LIVE_STATUSES for a in records),
+        "can_bind": user.has_perm("bindings.add_authorization"),
+        "can_unbind": user.has_perm("bindings.change_authorization"),
+    }
+
+
+@admin.register(PersonalAccount)
+class PersonalAccountAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = ["holder", "balance", "opened_at"]
+    list_select_related = ["person"]
+    fields = ["holder", "balance", "opened_at"]
+    readonly_fields = fields
+    actions = None
+
+    @admin.display(description=_("account holder"))
+    def holder(self, obj):
+        return masked_person(obj.person)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(FastListMixin, admin.ModelAdmin):
+    """收支明细: nobody adds, edits or deletes a ledger row here (the database refuses it anyway)."""
+
+    list_display = ["occurred_at", "holder", "kind", "amount", "balance_after", "settlement", "member_display"]
+    list_filter = ["kind"]
+    list_select_related = ["account__person", "member", "settlement"]
+    fields = [
+        "account", "kind", "amount", "balance_after", "occurred_at", "reference", "settlement", "member_display",
+        "institution", "reverses", "note", "created_by", "created_at",
+    ]
+    readonly_fields = fields
+    actions = None
+
+    @admin.display(description=_("account holder"))
+    def holder(self, obj):
+        return masked_person(obj.account.person)
+
+    @admin.display(description=_("member paid for"))
+    def member_display(self, obj):
+        return masked_person(obj.member) if obj.member_id else "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CrossRegionFiling)
+class CrossRegionFilingAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
+    import_resource = "filings"
+    list_display = ["holder", "treatment_region", "start_date", "end_date"]
+    list_select_related = ["person", "treatment_region"]
+    list_filter = ["treatment_region"]
+    raw_id_fields = ["person"]
+    actions = None
+
+    @admin.display(description=_("insured person"))
+    def holder(self, obj):
+        return masked_person(obj.person)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Listing only: clients and their tokens are created by `manage.py create_api_client`."""
+
+    list_display = ["name", "role", "institution", "token_prefix", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    fields = ["name", "role", "institution", "token_prefix", "is_active", "created_at"]
+    readonly_fields = fields
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
