@@ -262,7 +262,7 @@ def bulk_unbind_view(request, admin_site=None):
                         grantor=person, reason=form.cleaned_data["reason"], channel=Channel.COUNTER,
                         acting_user=request.user, authorization_ids=ids,
                     )
-                messages.success(request, _("%(count)d authorizations were ended.") % {"count": len(ended)})
+                messages.success(request, _("Authorizations ended: %(count)d.") % {"count": len(ended)})
                 if grantor is not None:
                     return redirect("admin:accounts_person_change", grantor.pk)
                 return redirect("admin:bindings_authorization_changelist")
