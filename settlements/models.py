@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MONEY, Person, Region
@@ -138,12 +139,14 @@ class Settlement(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["institution", "external_id"], name="settlement_idempotency_key"),
+            # Rounded to the cent: SQLite computes decimal arithmetic in floating point
+            # (123.45 - 86.42 = 37.030000000000001), PostgreSQL exactly; both agree after ROUND(…, 2).
             models.CheckConstraint(
-                condition=Q(personal_burden=F("total_amount") - F("fund_paid")),
+                condition=Q(personal_burden=Round(F("total_amount") - F("fund_paid"), 2)),
                 name="settlement_burden_is_total_less_fund",
             ),
             models.CheckConstraint(
-                condition=Q(personal_burden=F("own_account_paid") + F("mutual_aid_paid") + F("cash_paid")),
+                condition=Q(personal_burden=Round(F("own_account_paid") + F("mutual_aid_paid") + F("cash_paid"), 2)),
                 name="settlement_parts_add_up",
             ),
             models.CheckConstraint(
