@@ -102,6 +102,13 @@ def run_import(resource: str, stream, *, filename: str = "", dry_run: bool = Fal
         raise ImportFileError(f"未知的导入类型「{resource}」，可选：{'、'.join(RESOURCES)}") from None
     records = read_table(stream, filename)
     try:
+        return _run(spec_class, records, dry_run=dry_run, acting_user=acting_user, resource=resource)
+    finally:
+        records.close()
+
+
+def _run(spec_class, records, *, dry_run: bool, acting_user, resource: str) -> ImportReport:
+    try:
         _, header = next(records)
     except StopIteration:
         raise ImportFileError(MSG_EMPTY) from None

@@ -3,6 +3,7 @@ GB18030, or XLSX, detected by content, never by the file name alone. Memory stay
 through a text wrapper and `csv.reader`, XLSX through openpyxl's read-only `iter_rows`."""
 
 import codecs
+import contextlib
 import csv
 import datetime
 import io
@@ -81,7 +82,8 @@ def _csv_rows(stream, encoding: str) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise ImportFileError(MSG_CSV.format(line=reader.line_num, error=exc)) from None
     finally:
-        text.detach()
+        with contextlib.suppress(ValueError):  # the caller closed the file first
+            text.detach()
 
 
 def _xlsx_rows(stream) -> Iterator[tuple[int, list[str]]]:
