@@ -179,13 +179,13 @@ def authorization_create(
                 confirmed_at=now if confirmed_now else None,
                 confirmation_channel=Channel.COUNTER if confirmed_now else "",
             )
-    except IntegrityError as error:
-        # The partial unique indexes caught a binding that raced past the check (R7 / duplicate pair).
-        message = str(error)
-        # PostgreSQL names the index, SQLite the columns.
-        pair = "one_live_per_pair" in message or "grantor_id" in message
-        code = "DUPLICATE_AUTHORIZATION" if pair else "MEMBER_ALREADY_BOUND"
-        raise BusinessRuleError([Reason.of(code)]) from None
+    except IntegrityError:
+        # The partial unique indexes caught a binding that raced past the check (R7 / duplicate pair). Which
+        # index fired depends on the database's order of checks, so ask what is there now (the savepoint is
+        # rolled back; the other transaction's row is committed and visible).
+        live = Authorization.objects.filter(member=member, status__in=LIVE_STATUSES)
+        pair = live.filter(grantor=grantor).exists()
+        raise BusinessRuleError([Reason.of("DUPLICATE_AUTHORIZATION" if pair else "MEMBER_ALREADY_BOUND")]) from None
     stored = _store_documents(authorization, documents, acting_user)
     _event(
         authorization,

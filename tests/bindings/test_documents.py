@@ -1,0 +1,121 @@
+"""Scanned promise letters and proof (R10): accepted by their content, stored privately under a random name."""
+
+import hashlib
+import os
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from bindings.documents import MAX_DOCUMENT_BYTES, document_check
+from bindings.models import Authorization, AuthorizationDocument, Channel, DocumentKind, Kinship
+from bindings.services import DocumentUpload, authorization_create, document_add
+from tests import factories
+from tests.bindings.helpers import JPEG, PDF, PNG, upload
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("promise.pdf", EXE, "type"),  # a Windows program renamed .pdf
+        ("scan.png", HTML, "type"),  # HTML named .png
+        ("scan.svg", SVG, "type"),  # SVG can carry script
+        ("scan.png", SVG, "type"),
+        ("big.pdf", PDF + b"\x00" * (20 * 1024 * 1024), "too_large"),  # 20 MB
+        ("empty.pdf", b"", "empty"),
+    ],
+)
+def test_refused_uploads(name, content, code):
+    with pytest.raises(ValidationError) as caught:
+        document_check(SimpleUploadedFile(name, content))
+    assert caught.value.code == code
+    assert caught.value.messages[0]
+
+
+def test_just_over_the_limit_refused_just_under_accepted():
+    with pytest.raises(ValidationError):
+        document_check(SimpleUploadedFile("a.pdf", PDF + b"\x00" * (MAX_DOCUMENT_BYTES - len(PDF) + 1)))
+    assert document_check(SimpleUploadedFile("a.pdf", PDF + b"\x00" * (MAX_DOCUMENT_BYTES - len(PDF)))).size == (
+        MAX_DOCUMENT_BYTES
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type", "extension"),
+    [
+        ("承诺书.pdf", PDF, "application/pdf", "pdf"),
+        ("户口本.JPG", JPEG, "image/jpeg", "jpg"),
+        ("结婚证.png", PNG, "image/png", "png"),
+        ("no-extension", PDF, "application/pdf", "pdf"),  # the content decides, not the name
+    ],
+)
+def test_accepted_uploads_record_type_size_and_sha256(name, content, content_type, extension):
+    checked = document_check(SimpleUploadedFile(name, content))
+    assert checked.content_type == content_type
+    assert checked.size == len(content)
+    assert checked.sha256 == hashlib.sha256(content).hexdigest()
+    assert checked.stored_name.endswith("." + extension) and len(checked.stored_name) == 32 + 1 + len(extension)
+    assert name.rsplit(".", 1)[0] not in checked.stored_name
+
+
+def test_path_traversal_name_never_escapes_the_storage_dir(jiangsu_policy):
+    clerk = factories.staff_user()
+    grantor, member = factories.grantor(), factories.resident()
+    authorization = authorization_create(
+        grantor=grantor,
+        member=member,
+        kinship=Kinship.PARENT,
+        channel=Channel.COUNTER,
+        acting_user=clerk,
+        documents=[DocumentUpload(kind=DocumentKind.PROMISE_LETTER, file=upload("../../etc/passwd", PDF))],
+    )
+    document = authorization.documents.get()
+    assert document.original_name == "passwd"
+    path = os.path.realpath(document.file.path)
+    private = os.path.realpath(os.path.join(settings.MEDIA_ROOT, "private", "authorizations"))
+    assert os.path.dirname(path) == private
+    assert os.path.basename(path) == document.stored_name and "passwd" not in document.stored_name
+    with open(path, "rb") as stored:
+        assert stored.read() == PDF
+    assert (os.stat(path).st_mode & 0o777) == 0o600
+    with pytest.raises(ValueError):  # no MEDIA_URL: never reachable by a public URL
+        document.file.url  # noqa: B018
+
+
+def test_document_added_to_an_authorization_is_stored_and_audited(jiangsu_policy):
+    clerk = factories.staff_user()
+    authorization = factories.authorization(factories.grantor(), factories.resident())
+    document = document_add(
+        authorization=authorization,
+        upload=DocumentUpload(kind=DocumentKind.HOUSEHOLD_REGISTER, file=upload("hukou.jpg", JPEG, "image/jpeg")),
+        acting_user=clerk,
+    )
+    assert (document.content_type, document.size, document.sha256) == (
+        "image/jpeg",
+        len(JPEG),
+        hashlib.sha256(JPEG).hexdigest(),
+    )
+    assert document.uploaded_by == clerk
+    event = authorization.events.get(action="document_added")
+    assert event.documents == [
+        {"id": document.pk, "kind": "household_register", "sha256": document.sha256, "size": len(JPEG)}
+    ]
+
+
+def test_a_bad_file_refuses_the_whole_counter_binding(jiangsu_policy):
+    clerk = factories.staff_user()
+    with pytest.raises(ValidationError):
+        authorization_create(
+            grantor=factories.grantor(),
+            member=factories.resident(),
+            kinship=Kinship.PARENT,
+            channel=Channel.COUNTER,
+            acting_user=clerk,
+            documents=[DocumentUpload(kind=DocumentKind.PROMISE_LETTER, file=upload("promise.pdf", EXE))],
+        )
+    assert not Authorization.objects.exists() and not AuthorizationDocument.objects.exists()
