@@ -1,0 +1,155 @@
+"""Admin: read-only settlements, supervisor-only institutions, the expenditure report, exports and statement."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from accounts.models import LedgerEntry
+from bindings.models import Kinship
+from settlements.resources import escape_cell
+from settlements.selectors import expenditure_list, expenditure_totals
+from tests import factories
+from tests.settlements.helpers import balance, settle
+
+pytestmark = pytest.mark.django_db
+
+REPORT = "/admin/settlements/settlement/expenditure/"
+
+
+def login(group):
+    client = Client()
+    client.force_login(factories.staff_user(group))
+    return client
+
+
+@pytest.fixture
+def paid(institution_api, jiangsu_policy, region_suzhou):
+    """A grantor who paid twice for his mother; the first payment reversed. A hostile institution name."""
+    grantor = factories.grantor(balance="1000.00")
+    member = factories.resident(name="李秀英")
+    factories.authorization(grantor, member, Kinship.PARENT)
+    institution = institution_api.client_obj.institution
+    institution.name = '=HYPERLINK("http://evil.example","点我")'
+    institution.save()
+    first = settle(institution_api, member, total="100.00", fund="40.00").json()
+    settle(institution_api, member, total="30.00", fund="0.00")
+    institution_api.post(f"/api/v1/settlements/{first['id']}/reversal")
+    return grantor, member
+
+
+def test_expenditure_totals_equal_what_left_the_account(paid):
+    grantor, _ = paid
+    totals = expenditure_totals(grantor=grantor)
+    assert totals.count == 3
+    assert totals.total_amount == Decimal("30.00")
+    assert (totals.payments, totals.refunds) == (Decimal("90.00"), Decimal("60.00"))
+    assert Decimal("1000.00") - totals.total_amount == balance(grantor)
+    assert sum(line.spent for line in expenditure_list(grantor=grantor)) == totals.total_amount
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd", "'+cmd"),
+        ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-60.00", "-60.00"),
+        ("李秀英", "李秀英"),
+        (Decimal("-60.00"), Decimal("-60.00")),
+    ],
+)
+def test_escape_cell(value, expected):
+    assert escape_cell(value) == expected
+
+
+def test_csv_export_escapes_formulae_and_keeps_amounts(paid):
+    grantor, _ = paid
+    response = login(factories.COUNTER_GROUP).get(REPORT + "export/", {"grantor": grantor.person_no, "format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["结算ID", "发生时间", "类型"]
+    assert len(rows) == 4
+    names = {row[7] for row in rows[1:]}
+    assert names == {"'" + '=HYPERLINK("http://evil.example","点我")'}
+    amounts = [row[9] for row in rows[1:]]
+    assert amounts == ["-60.00", "30.00", "60.00"]  # newest first: the refund came last
+    assert [row[11] for row in rows[1:]] == ["否", "否", "是"]
+    assert "李秀英" not in text  # names masked
+
+
+def test_xlsx_export_escapes_formulae(paid):
+    grantor, _ = paid
+    response = login(factories.AUDITOR_GROUP).get(REPORT + "export/", {"grantor": grantor.id_number, "format": "xlsx"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][0] == "结算ID"
+    assert all(str(row[7]).startswith("'=") for row in rows[1:])
+    assert sorted(float(row[9]) for row in rows[1:]) == [-60.0, 30.0, 60.0]
+
+
+def test_report_page_and_printable_statement(paid):
+    grantor, _ = paid
+    client = login(factories.COUNTER_GROUP)
+    page = client.get(REPORT, {"grantor": grantor.person_no})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="net-total">30.00<' in html and "export/?" in html
+    assert grantor.id_number not in html
+    statement = client.get(REPORT + "print/", {"grantor": grantor.person_no})
+    assert statement.status_code == 200
+    assert "@media print" in statement.content.decode()
+    assert 'id="statement-total">30.00<' in statement.content.decode()
+    missing = client.get(REPORT, {"grantor": "000000000000000000"})
+    assert missing.status_code == 200 and "errorlist" in missing.content.decode()
+
+
+def test_monthly_summary_page(paid):
+    response = login(factories.SUPERVISOR_GROUP).get("/admin/settlements/settlement/monthly/")
+    assert response.status_code == 200
+    assert "320500" in response.content.decode()
+
+
+def test_auditor_views_settlements_but_cannot_change_anything(paid, institution):
+    client = login(factories.AUDITOR_GROUP)
+    assert client.get("/admin/settlements/settlement/").status_code == 200
+    settlement_id = LedgerEntry.objects.filter(settlement__isnull=False).first().settlement_id
+    page = client.get(f"/admin/settlements/settlement/{settlement_id}/change/")
+    assert page.status_code == 200 and 'type="submit"' not in page.content.decode().split('id="content-main"')[1]
+    assert client.get("/admin/settlements/settlement/add/").status_code == 403
+    assert client.get(f"/admin/settlements/institution/{institution.pk}/change/").status_code == 200
+    response = client.post(f"/admin/settlements/institution/{institution.pk}/change/", {"name": "x"})
+    assert response.status_code == 403
+    assert client.get("/admin/settlements/institution/add/").status_code == 403
+    assert client.get(REPORT, {"grantor": paid[0].person_no}).status_code == 200
+
+
+def test_only_supervisors_change_institutions_and_catalogue(institution):
+    counter = login(factories.COUNTER_GROUP)
+    assert counter.get("/admin/settlements/institution/add/").status_code == 403
+    assert counter.get("/admin/settlements/catalogueitem/add/").status_code == 403
+    supervisor = login(factories.SUPERVISOR_GROUP)
+    assert supervisor.get("/admin/settlements/institution/add/").status_code == 200
+    assert supervisor.get("/admin/settlements/catalogueitem/add/").status_code == 200
+    assert supervisor.get(f"/admin/settlements/institution/{institution.pk}/delete/").status_code == 403
+
+
+def test_settlement_list_filters_and_masks(paid):
+    _, member = paid
+    client = login(factories.COUNTER_GROUP)
+    html = client.get("/admin/settlements/settlement/", {"mutual_aid": "yes"}).content.decode()
+    assert member.person_no in html and member.name not in html
+    assert client.get("/admin/settlements/settlement/", {"category": "medical"}).status_code == 200
+
+
+def test_report_needs_staff_login(paid):
+    response = Client().get(REPORT)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
