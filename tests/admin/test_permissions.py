@@ -1,0 +1,175 @@
+"""Who may do what: counter staff (窗口经办) bind, unbind, confirm and add documents; supervisors (业务主管) also
+edit policies; auditors (稽核) see everything and change nothing (403 on every counter screen)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from bindings.models import Authorization, AuthorizationStatus, Policy
+from tests import factories
+from tests.admin.conftest import pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bound(family):
+    grantor, mother, wife = family
+    active = factories.authorization(grantor, mother, "parent")
+    pending = factories.authorization(grantor, wife, "spouse")
+    assert pending.status == AuthorizationStatus.PENDING_CONFIRMATION
+    return active, pending
+
+
+def counter_urls(active, pending):
+    return [
+        ("get", reverse("admin:bindings_authorization_bind"), {}),
+        ("post", reverse("admin:bindings_authorization_bind"), {"action": "check"}),
+        ("get", reverse("admin:bindings_authorization_unbind", args=[active.pk]), {}),
+        ("post", reverse("admin:bindings_authorization_unbind", args=[active.pk]), {"reason": "x", "confirmed": "1"}),
+        ("get", reverse("admin:bindings_authorization_bulk_unbind"), {"grantor": active.grantor_id}),
+        ("post", reverse("admin:bindings_authorization_confirm", args=[pending.pk]),
+         {"decision": "accept", "identity_checked": "on"}),
+        ("get", reverse("admin:bindings_authorization_document_add", args=[active.pk]), {}),
+    ]
+
+
+def test_auditor_gets_403_on_every_counter_screen(auditor, bound):
+    active, pending = bound
+    for method, url, data in counter_urls(active, pending):
+        response = getattr(auditor, method)(url, data)
+        assert response.status_code == 403, url
+    active.refresh_from_db()
+    pending.refresh_from_db()
+    assert active.status == AuthorizationStatus.ACTIVE
+    assert pending.status == AuthorizationStatus.PENDING_CONFIRMATION
+
+
+def test_auditor_sees_authorizations_without_change_buttons(auditor, bound):
+    active, pending = bound
+    html = auditor.get(reverse("admin:bindings_authorization_change", args=[pending.pk])).content.decode()
+    assert "回执" in html  # read access
+    for label in ("解除绑定", "配偶确认（窗口当面）", "补充材料", 'name="_save"'):
+        assert label not in html
+    listing = auditor.get(reverse("admin:bindings_authorization_changelist")).content.decode()
+    assert "办理家庭共济绑定" not in listing
+    assert "unbind_selected" not in listing
+
+
+def test_auditor_may_read_documents_and_receipts(auditor, bound):
+    active, _pending = bound
+    assert auditor.get(reverse("admin:bindings_authorization_receipt", args=[active.pk])).status_code == 200
+
+
+def test_counter_sees_the_buttons(counter, bound):
+    active, pending = bound
+    html = counter.get(reverse("admin:bindings_authorization_change", args=[pending.pk])).content.decode()
+    for label in ("解除绑定", "配偶确认（窗口当面）", "补充材料", "回执"):
+        assert label in html
+    assert counter.get(reverse("admin:bindings_authorization_bind")).status_code == 200
+
+
+def test_counter_binds(counter, family):
+    grantor, mother, _wife = family
+    response = counter.post(
+        reverse("admin:bindings_authorization_bind"),
+        {"grantor_id_number": grantor.id_number, "member_id_number": mother.id_number, "kinship": "parent",
+         "action": "submit", "promise_letter": pdf()},
+    )
+    assert response.status_code == 302
+    assert Authorization.objects.filter(grantor=grantor, member=mother, status="active").exists()
+
+
+def test_nobody_edits_or_deletes_authorizations_through_the_generic_form(supervisor, bound):
+    active, _pending = bound
+    assert supervisor.get(reverse("admin:bindings_authorization_add")).status_code == 403
+    assert supervisor.get(reverse("admin:bindings_authorization_delete", args=[active.pk])).status_code == 403
+    response = supervisor.post(reverse("admin:bindings_authorization_change", args=[active.pk]), {"status": "revoked"})
+    assert response.status_code == 403
+
+
+def policy_data(policy, **changes):
+    data = {
+        "region": policy.region_id,
+        "effective_from": policy.effective_from.isoformat(),
+        "kinships": list(policy.kinships),
+        "scope": policy.scope,
+        "spouse_confirmation": "on" if policy.spouse_confirmation else "",
+        "single_relationship": "on" if policy.single_relationship else "",
+        "note": policy.note,
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v != ""}
+
+
+def test_supervisor_edits_a_policy(supervisor, jiangsu_policy):
+    url = reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])
+    response = supervisor.post(url, policy_data(jiangsu_policy, kinships=["spouse", "parent", "child"],
+                                                note="苏医保 2024"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    jiangsu_policy.refresh_from_db()
+    assert jiangsu_policy.kinships == ["spouse", "parent", "child"]
+    response = supervisor.post(
+        reverse("admin:bindings_policy_add"),
+        policy_data(jiangsu_policy, effective_from=datetime.date(2026, 1, 1).isoformat(), note="2026"),
+    )
+    assert response.status_code == 302
+    assert Policy.objects.count() == 2
+
+
+def test_policy_form_never_allows_in_laws(supervisor, jiangsu_policy):
+    url = reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])
+    response = supervisor.post(url, policy_data(jiangsu_policy, kinships=["spouse", "other"]))
+    assert response.status_code == 200
+    jiangsu_policy.refresh_from_db()
+    assert "other" not in jiangsu_policy.kinships
+
+
+@pytest.mark.parametrize("who", ["counter", "auditor"])
+def test_counter_and_auditor_cannot_edit_policies(request, jiangsu_policy, who):
+    client = request.getfixturevalue(who)
+    url = reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    response = client.post(url, policy_data(jiangsu_policy, kinships=["spouse"]))
+    assert response.status_code == 403
+    assert client.get(reverse("admin:bindings_policy_add")).status_code == 403
+    jiangsu_policy.refresh_from_db()
+    assert len(jiangsu_policy.kinships) > 1
+
+
+def test_policies_are_never_deleted(supervisor, jiangsu_policy):
+    assert supervisor.get(reverse("admin:bindings_policy_delete", args=[jiangsu_policy.pk])).status_code == 403
+
+
+def test_supervisor_edits_regions_counter_cannot(supervisor, client, region_suzhou):
+    url = reverse("admin:accounts_region_change", args=["320500"])
+    assert supervisor.post(url, {"code": "320500", "name": "苏州"}).status_code == 302
+    client.force_login(factories.staff_user(factories.COUNTER_GROUP))
+    assert client.post(url, {"code": "320500", "name": "姑苏"}).status_code == 403
+
+
+def test_family_link_form_checks_the_proof_against_age(counter, family):
+    grantor, mother, _wife = family
+    child = factories.resident(name="王小宝", birth=datetime.date.today() - datetime.timedelta(days=365 * 8))
+    url = reverse("admin:bindings_familylink_add")
+    response = counter.post(url, {"owner_id_number": grantor.id_number, "relative_id_number": child.id_number,
+                                  "kinship": "child", "verification": "face"})
+    assert response.status_code == 200
+    assert "16周岁及以下" in response.content.decode()
+    response = counter.post(url, {"owner_id_number": grantor.id_number, "relative_id_number": child.id_number,
+                                  "kinship": "child", "verification": "birth_certificate"})
+    assert response.status_code == 302
+    response = counter.post(url, {"owner_id_number": grantor.id_number, "relative_id_number": mother.id_number,
+                                  "kinship": "parent", "verification": "birth_certificate"})
+    assert "16周岁以上" in response.content.decode()
+
+
+def test_family_link_only_shows_up_in_the_diagnosis(counter, family):
+    from bindings.models import FamilyLink
+
+    grantor, mother, _wife = family
+    FamilyLink.objects.create(owner=grantor, relative=mother, kinship="parent", verification="household_register")
+    html = counter.get(reverse("admin:accounts_person_change", args=[mother.pk])).content.decode()
+    assert "FAMILY_ACCOUNT_ONLY" in html
