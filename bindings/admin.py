@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import FastListMixin, masked_person
 from accounts.imports.admin import ImportAdminMixin
 from bindings import admin_views
+from bindings.family_links import family_link_create
 from bindings.forms import FamilyLinkForm, PolicyForm
 from bindings.models import (
     LIVE_STATUSES,
@@ -49,7 +50,7 @@ class PolicyAdmin(ImportAdminMixin, admin.ModelAdmin):
 
 @admin.register(FamilyLink)
 class FamilyLinkAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
-    """亲情账户 links. Created with the age/proof check of FamilyLinkForm (001, 002)."""
+    """亲情账户 links, created by bindings.family_links.family_link_create (age/proof rule checked in the form)."""
 
     import_resource = "family_links"
     form = FamilyLinkForm
@@ -86,12 +87,6 @@ class FamilyLinkAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        try:
-            from bindings.family_links import family_link_create
-        except ImportError:  # the service is being written; the form already checked age and proof
-            obj.created_by = request.user
-            obj.save()
-            return
         created = family_link_create(
             owner=form.owner,
             relative=form.relative,
@@ -100,6 +95,8 @@ class FamilyLinkAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
             acting_user=request.user,
         )
         obj.pk = created.pk
+        obj.created_by = created.created_by
+        obj.created_at = created.created_at
         obj._state.adding = False
 
 

@@ -10,16 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.id_numbers import normalize_id_number, parse_id_number
 from accounts.models import Person
 from accounts.selectors import person_get_by_id_number
-from bindings.models import (
-    VERIFICATION_FOR_ADULT,
-    VERIFICATION_FOR_CHILD,
-    DocumentKind,
-    FamilyLink,
-    Kinship,
-    Policy,
-)
+from bindings.family_links import MSG_LINK_EXISTS, MSG_SELF_LINK, family_link_verification_check
+from bindings.models import DocumentKind, FamilyLink, Kinship, Policy
 
-CHILD_AGE_LIMIT = 16  # 16 or under: birth certificate, household register or notarized relation (001, 002)
 PROOF_KINDS = [(k.value, k.label) for k in DocumentKind if k != DocumentKind.PROMISE_LETTER]
 
 
@@ -190,12 +183,9 @@ class PolicyForm(forms.ModelForm):
         fields = ["region", "effective_from", "kinships", "scope", "spouse_confirmation", "single_relationship", "note"]
 
 
-def age_on(birth_date: datetime.date, day: datetime.date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
 class FamilyLinkForm(forms.ModelForm):
-    """亲情账户: owner and relative by ID number; the proof must fit the relative's age (001, 002)."""
+    """亲情账户: owner and relative by ID number; the proof must fit the relative's age (001, 002), checked by
+    the one rule in bindings.family_links so the form re-renders with it."""
 
     owner_id_number = IdNumberField(label=_("Owner ID number"))
     relative_id_number = IdNumberField(label=_("Relative ID number"))
@@ -218,20 +208,13 @@ class FamilyLinkForm(forms.ModelForm):
         if owner is None or relative is None:
             return data
         if owner.pk == relative.pk:
-            raise ValidationError(_("Owner and relative are the same person."), code="self")
+            raise ValidationError(MSG_SELF_LINK, code="self")
         if FamilyLink.objects.filter(owner=owner, relative=relative).exists():
-            raise ValidationError(_("This family e-voucher link already exists."), code="duplicate")
+            raise ValidationError(MSG_LINK_EXISTS, code="exists")
         verification = data.get("verification")
         if verification:
-            child = age_on(relative.birth_date, timezone.localdate()) <= CHILD_AGE_LIMIT
-            allowed = VERIFICATION_FOR_CHILD if child else VERIFICATION_FOR_ADULT
-            if verification not in allowed:
-                message = (
-                    _("A relative aged 16 or under is verified by birth certificate, household register or "
-                      "notarized relation.")
-                    if child
-                    else _("A relative over 16 is verified by household register or face verification.")
-                )
-                self.add_error("verification", message)
+            reason = family_link_verification_check(birth_date=relative.birth_date, verification=verification)
+            if reason:
+                self.add_error("verification", reason)
         self.instance.owner, self.instance.relative = owner, relative
         return data

@@ -163,7 +163,7 @@ def test_family_link_form_checks_the_proof_against_age(counter, family):
     assert response.status_code == 302
     response = counter.post(url, {"owner_id_number": grantor.id_number, "relative_id_number": mother.id_number,
                                   "kinship": "parent", "verification": "birth_certificate"})
-    assert "16周岁以上" in response.content.decode()
+    assert "已超过16周岁" in response.content.decode()
 
 
 def test_family_link_only_shows_up_in_the_diagnosis(counter, family):
