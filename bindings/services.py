@@ -142,6 +142,7 @@ def authorization_create(
     documents_validate(documents)
     now = timezone.now()
     _lock_people(grantor, member)
+    _expire_lapsed([grantor.pk, member.pk], now)
     grantor = Person.objects.select_related("region", "account").get(pk=grantor.pk)
     member = Person.objects.select_related("region").get(pk=member.pk)
     proposal = Proposal(
@@ -366,6 +367,19 @@ def authorizations_end_for_person_changes(
             channel=channel, acting_user=acting_user, api_client=api_client, at=now,
         )
     return ended
+
+
+def _expire_lapsed(person_ids: list[int], now: datetime.datetime) -> int:
+    """Mark these people's live authorizations past their end as expired (with audit events) before a new
+    binding is judged: a lapsed authorization is already `expired` to every reader (effective_status) and
+    must not block R7 or the partial unique indexes until the nightly sweep runs."""
+    return _end_set_based(
+        Authorization.objects.filter(Q(grantor_id__in=person_ids) | Q(member_id__in=person_ids)).filter(
+            valid_to__isnull=False, valid_to__lte=now
+        ),
+        target=S.EXPIRED, action=AuditAction.EXPIRE, reason="授权期限届满",
+        channel=Channel.SYSTEM, acting_user=None, api_client=None, at=now,
+    )
 
 
 @transaction.atomic

@@ -69,6 +69,9 @@ class AuthorizationCreateSerializer(serializers.Serializer):
 
 class ConfirmSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[("accept", "同意"), ("decline", "拒绝")])
+    channel = serializers.ChoiceField(
+        choices=API_CHANNELS, required=False, help_text="答复所经渠道，缺省为建立授权时的线上渠道（否则 app）"
+    )
     member_id_number = IdNumberField(
         required=False, help_text="可选：渠道已核验的操作人身份证号；给出时必须是被绑定的配偶本人（否则 403）"
     )
@@ -76,6 +79,9 @@ class ConfirmSerializer(serializers.Serializer):
 
 class RevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, help_text="解除原因，必填")
+    channel = serializers.ChoiceField(
+        choices=API_CHANNELS, required=False, help_text="解除所经渠道，缺省为建立授权时的线上渠道（否则 app）"
+    )
 
 
 class EligibilitySerializer(serializers.Serializer):

@@ -31,8 +31,8 @@ from bindings.api.serializers import (
     ErrorSerializer,
     RevokeSerializer,
 )
-from bindings.models import Authorization
-from bindings.rules import Proposal, check_r9_period, check_r10_promise
+from bindings.models import Authorization, Channel
+from bindings.rules import ONLINE_CHANNELS, Proposal, check_r9_period, check_r10_promise
 from bindings.selectors import authorizations_for_person, eligibility
 from bindings.services import authorization_confirm, authorization_create, authorization_revoke
 
@@ -77,6 +77,13 @@ def _as_conflict(error: BusinessRuleError) -> ApiError:
     if error.code == "NOT_CONFIRMING_MEMBER":
         return ApiError(403, error.code, error.message, [r.as_dict() for r in error.reasons])
     return ApiError(409, error.code, error.message, [r.as_dict() for r in error.reasons])
+
+
+def _channel(validated: dict, authorization: Authorization) -> str:
+    """The channel of the audit event (R14): as stated, else the online channel the authorization came through."""
+    if validated.get("channel"):
+        return validated["channel"]
+    return authorization.channel if authorization.channel in ONLINE_CHANNELS else Channel.APP
 
 
 def _data(authorization: Authorization, request) -> dict:
@@ -171,7 +178,7 @@ class AuthorizationConfirmView(APIView):
             authorization = authorization_confirm(
                 authorization=authorization,
                 accept=serializer.validated_data["decision"] == "accept",
-                channel=authorization.channel,
+                channel=_channel(serializer.validated_data, authorization),
                 api_client=request.user,
                 acting_person=acting_person,
             )
@@ -198,7 +205,7 @@ class AuthorizationRevokeView(APIView):
             authorization = authorization_revoke(
                 authorization=authorization,
                 reason=serializer.validated_data["reason"],
-                channel=authorization.channel,
+                channel=_channel(serializer.validated_data, authorization),
                 api_client=request.user,
             )
         except BusinessRuleError as error:

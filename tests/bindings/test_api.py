@@ -490,3 +490,11 @@ def test_schema_documents_every_bindings_endpoint(staff_api):
         assert "401" in operation["responses"], path
     assert "422" in paths["/api/v1/authorizations"]["post"]["responses"]
     assert "409" in paths["/api/v1/authorizations/{id}/revoke"]["post"]["responses"]
+
+
+def test_confirm_and_revoke_record_the_channel_used(channel_api, family):
+    authorization = _pending_spouse(family)
+    post(channel_api, f"authorizations/{authorization.pk}/confirm", {"decision": "accept", "channel": "online_hall"})
+    post(channel_api, f"authorizations/{authorization.pk}/revoke", {"reason": "离婚"})
+    events = dict(authorization.events.values_list("action", "channel"))
+    assert events == {"create": "app", "confirm": "online_hall", "revoke": "app"}

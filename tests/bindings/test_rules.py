@@ -528,3 +528,13 @@ def test_family_diagnosis_tells_family_link_from_mutual_aid(grantor, member):
     factories.authorization(grantor, member)
     assert family_diagnosis(member).member_eligibility.eligible
     assert len(family_diagnosis(grantor).as_grantor) == 1
+
+
+def test_r9_r7_a_lapsed_authorization_does_not_block_a_new_binding(grantor, member):
+    lapsed = factories.authorization(grantor, member, valid_to=days(10))
+    Authorization.objects.filter(pk=lapsed.pk).update(valid_from=days(-20), valid_to=days(-1))
+    renewed = factories.authorization(factories.grantor(), member)
+    assert renewed.status == S.ACTIVE
+    lapsed.refresh_from_db()
+    assert lapsed.status == S.EXPIRED
+    assert lapsed.events.filter(action=AuditAction.EXPIRE, channel=Channel.SYSTEM).count() == 1
