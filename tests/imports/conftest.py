@@ -80,3 +80,16 @@ def person_row(id_number=None, name="张伟", itype="职工基本医疗保险", 
         extra.get("person_no", ""),
         extra.get("phone", ""),
     ]
+
+
+def unique_id_numbers(count: int, *, region_code: str = "320502", start=None):
+    """`count` distinct valid ID numbers: 1,000 serials per birth date, one birth date after another."""
+    import datetime
+
+    from accounts.id_numbers import check_character
+
+    start = start or datetime.date(1960, 1, 1)
+    for i in range(count):
+        birth = start + datetime.timedelta(days=i // 1000)
+        first17 = f"{region_code}{birth:%Y%m%d}{i % 1000:03d}"
+        yield first17 + check_character(first17)

@@ -421,7 +421,8 @@ def test_family_links_unknown_person_and_self(importer, regions):
     owner = factories.person()
     out = importer.fails(
         "family_links",
-        [LINK_HEADER, [owner.id_number, valid_id(), "配偶", "户口簿"], [owner.id_number, owner.id_number, "配偶", "户口簿"]],
-    )
+        [LINK_HEADER, [owner.id_number, valid_id(), "配偶", "户口簿"],
+         [owner.id_number, owner.id_number, "配偶", "户口簿"]],
+    )  # fmt: skip
     assert f"第2行 列「亲属身份证号」：{MSG_PERSON_UNKNOWN}" in out
     assert "第3行 列「亲属身份证号」：持有人与亲属不能是同一人" in out
