@@ -241,20 +241,27 @@ def effective_status(authorization: Authorization, at: datetime.datetime | None 
     return authorization.status
 
 
+def status_reasons(authorization: Authorization, at: datetime.datetime | None = None) -> list[Reason]:
+    """Why the authorization's own state keeps it from paying now: pending or declined (R11), ended or
+    outside its window (R9, R12, R13). Empty for an active authorization inside its window."""
+    at = at or timezone.now()
+    status = effective_status(authorization, at)
+    if status == AuthorizationStatus.PENDING_CONFIRMATION:
+        return [Reason.of("CONFIRMATION_PENDING")]
+    if status == AuthorizationStatus.DECLINED:
+        return [Reason.of("CONFIRMATION_DECLINED")]
+    if status != AuthorizationStatus.ACTIVE:
+        return [Reason.of("AUTHORIZATION_NOT_EFFECTIVE", str(AuthorizationStatus(status).label))]
+    if authorization.valid_from > at:
+        return [Reason.of("AUTHORIZATION_NOT_EFFECTIVE", "尚未到授权开始时间")]
+    return []
+
+
 def usage_reasons(authorization: Authorization, at: datetime.datetime | None = None) -> list[Reason]:
     """Why this authorization cannot pay for its member now (empty: it can). R3, R1, R6, R9, R11–R13, S7."""
     at = at or timezone.now()
-    status = effective_status(authorization, at)
     grantor, member = authorization.grantor, authorization.member
-    reasons: list[Reason] = []
-    if status == AuthorizationStatus.PENDING_CONFIRMATION:
-        reasons.append(Reason.of("CONFIRMATION_PENDING"))
-    elif status == AuthorizationStatus.DECLINED:
-        reasons.append(Reason.of("CONFIRMATION_DECLINED"))
-    elif status != AuthorizationStatus.ACTIVE:
-        reasons.append(Reason.of("AUTHORIZATION_NOT_EFFECTIVE", authorization.get_status_display()))
-    elif authorization.valid_from > at:
-        reasons.append(Reason.of("AUTHORIZATION_NOT_EFFECTIVE", "尚未到授权开始时间"))
+    reasons = status_reasons(authorization, at)
     proposal = Proposal(grantor=grantor, member=member, kinship=authorization.kinship, channel="", at=at)
     reasons += check_r1_grantor_employee(proposal, None)
     reasons += check_r3_status(proposal, None)

@@ -17,6 +17,7 @@ from bindings.rules import (
     evaluate_binding,
     member_authorizations,
     no_authorization_reason,
+    status_reasons,
     usage_reasons,
 )
 from settlements.models import ELIGIBLE_CATEGORIES
@@ -45,6 +46,13 @@ class Eligibility:
     grantor: Person | None
     authorization: Authorization | None
     reasons: list[Reason] = field(default_factory=list)
+
+
+def ended_reasons(queryset, at: datetime.datetime) -> list[Reason]:
+    """Where there is no live authorization: why the latest one (if any) no longer counts (declined,
+    revoked, terminated, expired), so the caller hears more than "none"."""
+    latest = queryset.exclude(status__in=LIVE_STATUSES).order_by("-created_at", "-id").first()
+    return status_reasons(latest, at) if latest is not None else []
 
 
 def category_reasons(category: str | None) -> list[Reason]:
@@ -79,12 +87,14 @@ def eligibility(
             checks = tuple(c for c in PRECHECKS if c.__name__ != "check_r5_kinship")
         proposal = Proposal(grantor=grantor, member=member, kinship=kinship or "", channel="", at=at)
         evaluation = evaluate_binding(proposal, checks=checks)
-        reasons = dedupe(evaluation.reasons + [no_authorization_reason(member)] + extra)
+        ended = ended_reasons(Authorization.objects.filter(grantor=grantor, member=member), at)
+        reasons = dedupe(evaluation.reasons + [no_authorization_reason(member)] + ended + extra)
         return Eligibility(False, grantor, None, reasons)
 
     payers = [(a, usage_reasons(a, at)) for a in member_authorizations(member)]
     if not payers:
-        return Eligibility(False, None, None, dedupe([no_authorization_reason(member)] + extra))
+        ended = ended_reasons(Authorization.objects.filter(member=member), at)
+        return Eligibility(False, None, None, dedupe([no_authorization_reason(member)] + ended + extra))
     for authorization, reasons in payers:
         if not reasons and not extra:
             return Eligibility(True, authorization.grantor, authorization, [])

@@ -498,3 +498,20 @@ def test_confirm_and_revoke_record_the_channel_used(channel_api, family):
     post(channel_api, f"authorizations/{authorization.pk}/revoke", {"reason": "离婚"})
     events = dict(authorization.events.values_list("action", "channel"))
     assert events == {"create": "app", "confirm": "online_hall", "revoke": "app"}
+
+
+def test_eligibility_after_decline_or_revoke_says_why_there_is_none(channel_api, institution_api, family):
+    declined = _pending_spouse(family)
+    post(channel_api, f"authorizations/{declined.pk}/confirm", {"decision": "decline"})
+    response = post(institution_api, "eligibility", {"member_id_number": family["spouse"].id_number})
+    assert response.json()["eligible"] is False
+    assert codes(response) == ["NO_AUTHORIZATION", "CONFIRMATION_DECLINED"]
+    revoked = factories.authorization(family["grantor"], family["parent"])
+    post(channel_api, f"authorizations/{revoked.pk}/revoke", {"reason": "不再需要"})
+    response = post(
+        institution_api,
+        "eligibility",
+        {"member_id_number": family["parent"].id_number, "grantor_id_number": family["grantor"].id_number},
+    )
+    assert response.json()["eligible"] is False
+    assert {"NO_AUTHORIZATION", "AUTHORIZATION_NOT_EFFECTIVE"} <= set(codes(response))

@@ -355,7 +355,7 @@ def test_r12_grantor_may_revoke_at_any_time(grantor, member):
     authorization = factories.authorization(grantor, member, valid_to=days(365))
     revoked = authorization_revoke(authorization=authorization, reason="不再共济", channel=Channel.APP)
     assert revoked.status == S.REVOKED and revoked.end_reason == "不再共济" and revoked.ended_at
-    assert [r.code for r in eligibility(member=member).reasons] == ["NO_AUTHORIZATION"]
+    assert [r.code for r in eligibility(member=member).reasons] == ["NO_AUTHORIZATION", "AUTHORIZATION_NOT_EFFECTIVE"]
     with pytest.raises(BusinessRuleError):
         authorization_revoke(authorization=revoked, reason="again", channel=Channel.APP)
 
