@@ -289,7 +289,13 @@ def test_r10_counter_needs_an_uploaded_promise_letter_or_proof(grantor, member, 
     assert refusal(**kwargs, documents=id_card_only) == ["PROMISE_REQUIRED"]
     authorization = authorization_create(**kwargs, documents=[promise_letter()])
     assert authorization.status == S.ACTIVE and authorization.promise_accepted
-    assert authorization.documents.get().kind == DocumentKind.PROMISE_LETTER
+    document = authorization.documents.get()
+    assert document.kind == DocumentKind.PROMISE_LETTER
+    create = authorization.events.get(action=AuditAction.CREATE)  # R14: on what documents
+    assert (create.channel, create.acting_user) == (Channel.COUNTER, clerk)
+    assert create.documents == [
+        {"id": document.pk, "kind": "promise_letter", "sha256": document.sha256, "size": document.size}
+    ]
 
 
 # --- R11 -----------------------------------------------------------------------------------------------
