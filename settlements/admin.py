@@ -12,13 +12,15 @@ wrapped in admin_site.admin_view, need `settlements.view_settlement`:
 """
 
 import datetime
+from decimal import Decimal
 from functools import update_wrapper
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -213,7 +215,25 @@ class SettlementAdmin(admin.ModelAdmin):
         }
 
     def expenditure_view(self, request):
+        """The search is POSTed so that an ID number never lands in a URL or an access log; the result page is
+        addressed by the person number."""
         self._require_view(request)
+        if request.method == "POST":
+            form = ExpenditureReportForm(request.POST)
+            if form.is_valid():
+                grantor = grantor_find(form.cleaned_data["grantor"])
+                if grantor is not None:
+                    query = {"grantor": grantor.person_no}
+                    for name in ("date_from", "date_to"):
+                        if form.cleaned_data.get(name):
+                            query[name] = form.cleaned_data[name].isoformat()
+                    return HttpResponseRedirect(f"{request.path}?{urlencode(query)}")
+                form.add_error("grantor", _("No insured person with this ID number or person number."))
+            return TemplateResponse(
+                request,
+                "admin/settlements/expenditure.html",
+                self._context(request, _("Grantor expenditure details"), form=form),
+            )
         form, grantor, lines, totals = self._report(request)
         page = None
         if lines is not None:
@@ -281,6 +301,7 @@ def _labelled(lines):
     for line in lines:
         line.kinship_label = KINSHIP_LABELS.get(line.kinship, line.kinship or "—")
         line.category_label = CATEGORY_LABELS.get(line.category, line.category or "—")
+        line.amount_text = f"{Decimal(line.spent):.2f}"  # SQLite returns the negated amount without its places
     return lines
 
 

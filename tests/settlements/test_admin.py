@@ -108,8 +108,11 @@ def test_report_page_and_printable_statement(paid):
     assert statement.status_code == 200
     assert "@media print" in statement.content.decode()
     assert 'id="statement-total">30.00<' in statement.content.decode()
-    missing = client.get(REPORT, {"grantor": "000000000000000000"})
+    missing = client.post(REPORT, {"grantor": "000000000000000000"})
     assert missing.status_code == 200 and "errorlist" in missing.content.decode()
+    found = client.post(REPORT, {"grantor": grantor.id_number, "date_from": "2020-01-01"})
+    assert found.status_code == 302  # the ID number travels in the body; the result is addressed by person_no
+    assert grantor.id_number not in found["Location"] and grantor.person_no in found["Location"]
 
 
 def test_monthly_summary_page(paid):
