@@ -173,3 +173,16 @@ def test_family_link_only_shows_up_in_the_diagnosis(counter, family):
     FamilyLink.objects.create(owner=grantor, relative=mother, kinship="parent", verification="household_register")
     html = counter.get(reverse("admin:accounts_person_change", args=[mother.pk])).content.decode()
     assert "FAMILY_ACCOUNT_ONLY" in html
+
+
+def test_auditor_may_open_documents_and_the_opening_is_logged(auditor, family):
+    from bindings.models import AuthorizationDocument, DocumentAccess
+    from bindings.services import DocumentUpload
+
+    grantor, mother, _wife = family
+    authorization = factories.authorization(grantor, mother, "parent", channel="counter",
+                                            documents=[DocumentUpload(kind="promise_letter", file=pdf())])
+    document = AuthorizationDocument.objects.get(authorization=authorization)
+    response = auditor.get(reverse("admin:bindings_document_file", args=[document.pk]))
+    assert response.status_code == 200
+    assert DocumentAccess.objects.filter(document=document, user=auditor.user).count() == 1

@@ -209,3 +209,17 @@ def test_personal_accounts_are_read_only(client, people, group):
     assert client.get(reverse("admin:accounts_personalaccount_add")).status_code == 403
     assert client.post(reverse("admin:accounts_personalaccount_change", args=[account.pk]), {}).status_code == 403
     assert client.get(reverse("admin:accounts_personalaccount_delete", args=[account.pk])).status_code == 403
+
+
+@pytest.mark.postgres
+def test_unfiltered_changelist_uses_the_planner_estimate_on_postgresql(counter, people, monkeypatch):
+    import accounts.admin
+
+    monkeypatch.setattr(accounts.admin, "COUNT_CAP", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_person")
+    with CaptureQueriesContext(connection) as queries:
+        response = counter.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert any("reltuples" in q["sql"] for q in queries.captured_queries)
