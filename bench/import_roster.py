@@ -11,6 +11,7 @@ The PostgreSQL database named by --pg-db is dropped and recreated: never point i
 import argparse
 import csv
 import datetime
+import importlib
 import os
 import random
 import re
@@ -190,7 +191,8 @@ def admin_xlsx(path: Path) -> None:
         import_resource = "persons"
 
     site.register(Person, PersonImportAdmin)
-    urlpatterns.append(url_path("admin/", site.urls))
+    # Run as __main__, this file is also imported as bench.import_roster: the URLconf lives there.
+    importlib.import_module("bench.import_roster").urlpatterns.append(url_path("admin/", site.urls))
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "x")
     client = Client()
     client.force_login(user)

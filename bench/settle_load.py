@@ -1,0 +1,278 @@
+"""Settlement load benchmark: gunicorn on PostgreSQL, driven from a second process over loopback.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ma_settle .venv/bin/python bench/settle_load.py \
+        [--grantors 300] [--hot-members 40] [--clients 8] [--requests 600] [--workers 2]
+
+Scenarios, each timed from the driver process (wall time, p50/p95/p99 latency per request):
+  (a) many grantors: every request is a different family (member of its own grantor): no lock contention;
+  (b) one hot grantor: all of its members pay at once, every request locks the same account row;
+  (c) a trivial authenticated endpoint (GET persons/{person_no}) for the ratio.
+After (b) the script checks the hot grantor's balance is >= 0 and equals the sum of its ledger entries.
+The database is flushed and re-seeded at the start (it must be a scratch database).
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def setup_django():
+    import django
+
+    django.setup()
+
+
+def fresh_database():
+    """Drop and re-create the scratch database (flush cannot: the ledger refuses TRUNCATE), then migrate."""
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    url = urlparse(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed(grantors: int, hot_members: int) -> dict:
+    fresh_database()
+    from tests import factories
+
+    factories.policy("320000", spouse_confirmation=False, single_relationship=True)
+    suzhou = factories.region("320500", "苏州市")
+    institution = factories.institution(code="HBENCH01", region=suzhou)
+    _, token = factories.api_client(role="institution", institution=institution, name="bench-institution")
+    families = []
+    for i in range(grantors):
+        grantor = factories.grantor(name=f"王{i}", balance="100000.00")
+        member = factories.resident(name=f"李{i}")
+        factories.authorization(grantor, member, "parent")
+        families.append(member.id_number)
+    hot = factories.grantor(name="热点", balance="100000000.00")
+    hot_family = []
+    for i in range(hot_members):
+        member = factories.resident(name=f"张{i}")
+        factories.authorization(hot, member, "child")
+        hot_family.append(member.id_number)
+    return {
+        "token": token,
+        "families": families,
+        "hot_family": hot_family,
+        "hot_grantor": hot.person_no,
+        "probe_person": hot.person_no,
+    }
+
+
+def drive(port: int, token: str, jobs: list[tuple[str, str, dict | None]], clients: int) -> dict:
+    """Send `jobs` (method, path, body) from `clients` keep-alive connections; returns timings."""
+    latencies, statuses, lock = [], {}, threading.Lock()
+    queue = list(reversed(jobs))
+
+    def worker():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        while True:
+            with lock:
+                if not queue:
+                    break
+                method, path, body = queue.pop()
+            started = time.perf_counter()
+            connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "wall_s": round(wall, 2),
+        "rps": round(len(latencies) / wall, 1),
+        "p50_ms": round(pct(0.50), 1),
+        "p95_ms": round(pct(0.95), 1),
+        "p99_ms": round(pct(0.99), 1),
+        "mean_ms": round(statistics.mean(latencies) * 1000, 1),
+        "statuses": statuses,
+    }
+
+
+def settlement(patient: str, external_id: str) -> dict:
+    return {
+        "external_id": external_id,
+        "patient_id_number": patient,
+        "credential": {"type": "e_voucher", "number": patient},
+        "category": "medical",
+        "channel": "direct",
+        "total_amount": "100.00",
+        "fund_paid": "60.00",
+    }
+
+
+def driver_main(args):
+    data = json.loads(Path(args.seed_file).read_text())
+    port, token, n = args.port, data["token"], args.requests
+    families, hot = data["families"], data["hot_family"]
+    results = {}
+    results["c_trivial_get_person"] = drive(
+        port, token, [("GET", f"/api/v1/persons/{data['probe_person']}", None)] * n, args.clients
+    )
+    results["a_many_grantors"] = drive(
+        port,
+        token,
+        [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"A{i}")) for i in range(n)],
+        args.clients,
+    )
+    results["b_hot_grantor"] = drive(
+        port,
+        token,
+        [("POST", "/api/v1/settlements", settlement(hot[i % len(hot)], f"B{i}")) for i in range(n)],
+        args.clients,
+    )
+    print(json.dumps(results))
+
+
+def check_hot_grantor(person_no: str) -> dict:
+    setup_django()
+    from django.db.models import Sum
+
+    from accounts.models import LedgerEntry, PersonalAccount
+
+    account = PersonalAccount.objects.get(person__person_no=person_no)
+    ledger = LedgerEntry.objects.filter(account=account).aggregate(s=Sum("amount"))["s"]
+    return {
+        "balance": str(account.balance),
+        "ledger_sum": str(ledger),
+        "consistent": account.balance == ledger and account.balance >= 0,
+        "payments": LedgerEntry.objects.filter(account=account, kind="mutual_aid_payment").count(),
+    }
+
+
+def machine() -> str:
+    cpu = ""
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    pg = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "show server_version"], capture_output=True, text=True
+    ).stdout.strip()
+    return f"{cpu}, {os.cpu_count()} CPUs visible (shared), Python {platform.python_version()}, PostgreSQL {pg}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--grantors", type=int, default=300)
+    parser.add_argument("--hot-members", type=int, default=40)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed-file", default="/tmp/settle_load_seed.json")
+    args = parser.parse_args()
+    if args.drive:
+        return driver_main(args)
+    assert "postgres" in os.environ.get("DATABASE_URL", ""), "set DATABASE_URL to a scratch PostgreSQL database"
+    started = time.perf_counter()
+    data = seed(args.grantors, args.hot_members)
+    Path(args.seed_file).write_text(json.dumps(data))
+    seeded = time.perf_counter() - started
+    env = dict(os.environ, CONN_MAX_AGE="60", LOG_LEVEL="WARNING")
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/api/v1/schema")
+                break
+            except OSError:
+                time.sleep(0.2)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--drive",
+                "--port",
+                str(args.port),
+                "--clients",
+                str(args.clients),
+                "--requests",
+                str(args.requests),
+                "--seed-file",
+                args.seed_file,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(10)
+    results = json.loads(out.strip().splitlines()[-1])
+    results["hot_grantor_check"] = check_hot_grantor(data["hot_grantor"])
+    results["setup"] = {
+        "grantors": args.grantors,
+        "hot_members": args.hot_members,
+        "clients": args.clients,
+        "requests_per_scenario": args.requests,
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "seed_s": round(seeded, 1),
+        "machine": machine(),
+    }
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
