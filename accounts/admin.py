@@ -10,7 +10,7 @@ import re
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -95,7 +95,8 @@ class PersonIdSearchMixin:
             return queryset, False
         normalized = normalize_id_number(term)
         if ID_NUMBER_RE.match(normalized):
-            return queryset.filter(id_number=normalized), False
+            # Both unique indexes (a BitmapOr on PostgreSQL): an 18-digit person number is found too.
+            return queryset.filter(Q(id_number=normalized) | Q(person_no=term)), False
         if PERSON_NO_RE.match(term):
             return queryset.filter(person_no=term), False
         if term.endswith("*") and len(term) > 1:

@@ -24,6 +24,7 @@ from bindings.models import (
     AuthorizationEvent,
     AuthorizationStatus,
     DocumentAccess,
+    DocumentKind,
     FamilyLink,
     Policy,
 )
@@ -102,11 +103,17 @@ class FamilyLinkAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
 
 class EventInline(admin.TabularInline):
     model = AuthorizationEvent
-    fields = ["occurred_at", "action", "channel", "acting_user", "api_client", "note", "documents"]
+    fields = ["occurred_at", "action", "channel", "acting_user", "api_client", "note", "documents_display"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = _("audit trail")
+
+    @admin.display(description=_("documents"))
+    def documents_display(self, obj):
+        kinds = dict(DocumentKind.choices)
+        return "；".join(f"{kinds.get(d.get('kind'), d.get('kind'))}（{str(d.get('sha256', ''))[:8]}）"
+                        for d in obj.documents or []) or "-"
 
     def has_add_permission(self, request, obj=None):
         return False

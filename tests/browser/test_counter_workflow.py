@@ -68,6 +68,9 @@ def test_counter_binds_with_upload_prints_receipt_and_unbinds(page, live_server,
     assert authorization.documents.count() == 1
 
     page.click("text=返回共济授权")
+    page.wait_for_selector("#documents")
+    assert "签字承诺书" in page.locator("#documents").inner_text()
+    screenshot(page, "counter_authorization.png")
     page.click(".object-tools >> text=解除绑定")
     page.fill("#id_reason", "主账户人申请解除")
     page.click("#unbind-next")
