@@ -5,7 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.api.fields import MoneyField
-from accounts.api.serializers import PersonSummarySerializer, person_summary
+from accounts.api.serializers import PersonSummarySerializer, ReasonSerializer, person_summary
 from settlements.models import CredentialType, ItemKind, Settlement, SettlementCategory, SettlementChannel
 
 _datetime = serializers.DateTimeField()
@@ -49,11 +49,6 @@ class SettlementRequestSerializer(serializers.Serializer):
                     {"items": f"明细合计 {total:.2f} 与总金额 {attrs['total_amount']:.2f} 不符。"}, code="invalid"
                 )
         return attrs
-
-
-class ReasonSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
 
 
 class InstitutionRefSerializer(serializers.Serializer):

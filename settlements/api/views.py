@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.api.errors import ApiError
 from accounts.api.fields import parse_range_bound
 from accounts.api.pagination import StandardPagination
+from accounts.api.serializers import ErrorSerializer
 from accounts.api.views import RANGE_PARAMETERS, person_or_404
 from accounts.models import ApiRole
 from settlements.api.serializers import (
@@ -25,14 +26,7 @@ from settlements.api.serializers import (
 from settlements.selectors import expenditure_list, expenditure_totals, settlement_get
 from settlements.services import AlreadyReversed, IdempotencyConflict, settlement_create, settlement_reverse
 
-ERROR = inline_serializer(
-    "ErrorBody",
-    {
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "reasons": serializers.ListField(child=serializers.DictField()),
-    },
-)
+ERROR = ErrorSerializer
 
 
 def range_bound(value: str | None, name: str, *, end: bool):
