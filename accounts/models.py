@@ -89,6 +89,9 @@ class Person(models.Model):
         ordering = ["person_no"]
         indexes = [
             models.Index(fields=["name"], name="person_name_idx"),
+            # LIKE '张%' prefix searches on PostgreSQL need the pattern operator class under C.UTF-8 and
+            # other non-C collations (ignored on SQLite, whose LIKE prefix uses the plain index).
+            models.Index(fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["region", "insurance_type", "insurance_status"], name="person_filters_idx"),
         ]
         constraints = [

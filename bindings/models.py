@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, Region
@@ -177,7 +178,7 @@ class AuthorizationEvent(models.Model):
         ordering = ["occurred_at", "id"]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
 
 class DocumentKind(models.TextChoices):
