@@ -173,6 +173,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two different "channel" choice sets: how a settlement was made, and through which online channel an
+    # authorization was created or answered.
+    "ENUM_NAME_OVERRIDES": {
+        "SettlementChannelEnum": "settlements.models.SettlementChannel",
+        "AuthorizationChannelEnum": "bindings.api.serializers.API_CHANNELS",
+    },
 }
 
 # --- Logging: never log ID numbers (accounts.logging.MaskIdNumbersFilter) -----------------------

@@ -47,3 +47,11 @@ def test_uploads_are_not_served_from_a_public_url():
     except Resolver404:
         match = None
     assert match is None
+
+
+def test_openapi_schema_generates_without_warnings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import PersonSummarySerializer, person_summary
+from accounts.api.serializers import PersonSummarySerializer, ReasonSerializer, person_summary
 from accounts.id_numbers import normalize_id_number, parse_id_number
 from bindings.models import Authorization, AuthorizationStatus, Channel, Kinship
 from bindings.rules import effective_status
@@ -33,20 +33,6 @@ class IdNumberField(serializers.CharField):
         return value
 
 
-class ReasonSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="稳定的原因代码（api.md “Reason codes”）")
-    message = serializers.CharField(help_text="中文说明")
-
-
-class ErrorSerializer(serializers.Serializer):
-    """{code, message, reasons}: 400 / 401 / 403 / 404 / 409 / 422 (accounts.api.errors)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    reasons = ReasonSerializer(many=True)
-
-    class Meta:
-        ref_name = "BindingsError"
 
 
 class AuthorizationCreateSerializer(serializers.Serializer):

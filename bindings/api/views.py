@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.api.errors import ApiError
 from accounts.api.permissions import ALL_ROLES
-from accounts.api.serializers import person_summary
+from accounts.api.serializers import ErrorSerializer, person_summary
 from accounts.models import ApiRole, Person
 from accounts.reasons import BusinessRuleError, Reason
 from accounts.selectors import person_get_by_id_number, person_get_by_no
@@ -28,7 +28,6 @@ from bindings.api.serializers import (
     ConfirmSerializer,
     EligibilityResultSerializer,
     EligibilitySerializer,
-    ErrorSerializer,
     RevokeSerializer,
 )
 from bindings.models import Authorization, Channel
