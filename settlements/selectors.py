@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person
+from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person, PersonalAccount
 from bindings.models import Authorization, AuthorizationStatus
 from settlements.models import Settlement, SettlementStatus
 
@@ -36,6 +36,17 @@ MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
 EXPENDITURE_FILTER = Q(kind=LedgerEntryKind.MUTUAL_AID_PAYMENT) | Q(
     kind=LedgerEntryKind.REFUND, reverses__kind=LedgerEntryKind.MUTUAL_AID_PAYMENT
 )
+
+
+def _expenditure_rows(grantor: Person, start, end) -> QuerySet[LedgerEntry]:
+    """The bare rows (no annotations), on the grantor's account id so the (account, occurred_at, id) index is used."""
+    account_id = PersonalAccount.objects.filter(person_id=grantor.pk).values_list("pk", flat=True).first()
+    qs = LedgerEntry.objects.filter(account_id=account_id).filter(EXPENDITURE_FILTER)
+    if start is not None:
+        qs = qs.filter(occurred_at__gte=start)
+    if end is not None:
+        qs = qs.filter(occurred_at__lt=end)
+    return qs
 
 
 def expenditure_list(*, grantor: Person, start=None, end=None) -> QuerySet[LedgerEntry]:
@@ -50,13 +61,9 @@ def expenditure_list(*, grantor: Person, start=None, end=None) -> QuerySet[Ledge
         .order_by("-created_at", "-id")
         .values("kinship")[:1]
     )
-    qs = LedgerEntry.objects.filter(account__person_id=grantor.pk).filter(EXPENDITURE_FILTER)
-    if start is not None:
-        qs = qs.filter(occurred_at__gte=start)
-    if end is not None:
-        qs = qs.filter(occurred_at__lt=end)
     return (
-        qs.annotate(
+        _expenditure_rows(grantor, start, end)
+        .annotate(
             spent=ExpressionWrapper(-F("amount"), output_field=MONEY_OUTPUT),
             kinship=Subquery(kinship),
             category=F("settlement__category"),
@@ -79,7 +86,7 @@ class Totals:
 def expenditure_totals(*, grantor: Person, start=None, end=None) -> Totals:
     """Net of refunds: what left the grantor's account for family members in the range, and how many lines."""
     result = (
-        expenditure_list(grantor=grantor, start=start, end=end)
+        _expenditure_rows(grantor, start, end)
         .order_by()
         .aggregate(
             net=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY_OUTPUT),
