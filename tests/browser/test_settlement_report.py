@@ -32,8 +32,20 @@ def media_url_safe_live_server(request):
     patcher.undo()
 
 
+def ensure_staff_groups():
+    """The staff groups come from a data migration; an earlier transactional test's flush removes them."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=factories.COUNTER_GROUP).exists():
+        importlib.import_module("accounts.migrations.0004_staff_groups").create_groups(apps, None)
+
+
 @pytest.fixture
 def statement_data(region_suzhou):
+    ensure_staff_groups()
     factories.policy("320000", spouse_confirmation=False)
     institution = factories.institution(code="H32050001", region=region_suzhou)
     api = _api("institution", institution=institution)
