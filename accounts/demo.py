@@ -74,10 +74,16 @@ USERS = [
     ("supervisor", "业务主管", "业务主管", False),
     ("auditor", "稽核", "稽核", False),
 ]
-DEMO_PASSWORD = "demo-2026"  # demo only; printed on purpose
-API_CLIENTS = [("演示医院（苏州市立医院）", ApiRole.INSTITUTION, "H32050001"), ("演示网厅", ApiRole.CHANNEL, None),
-               ("演示内部查询", ApiRole.STAFF, None)]
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+DEMO_PASSWORD = "demo-2026"  # noqa: S105 - demo logins, printed on purpose
+API_CLIENTS = [
+    ("演示医院（苏州市立医院）", ApiRole.INSTITUTION, "H32050001"),
+    ("演示网厅", ApiRole.CHANNEL, None),
+    ("演示内部查询", ApiRole.STAFF, None),
+]
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 @dataclass
@@ -236,8 +242,10 @@ def load_demo_data(*, families: int = 80, seed: int = 2026) -> DemoResult:
                         account_credit(account=person.account, amount=amount, kind=LedgerEntryKind.OPENING,
                                        reference=f"QC{person.person_no}")
                     for month in range(1, 4) if amount else ():
-                        account_credit(account=person.account, amount=Decimal(rng.randrange(8000, 30000)) / 100,
-                                       kind=LedgerEntryKind.ALLOCATION, reference=f"HR2026{month:02d}{person.person_no}")
+                        account_credit(
+                            account=person.account, amount=Decimal(rng.randrange(8000, 30000)) / 100,
+                            kind=LedgerEntryKind.ALLOCATION, reference=f"HR2026{month:02d}{person.person_no}",
+                        )
                 if kinship == "grantor":
                     grantor = person
                 else:
@@ -274,8 +282,8 @@ def load_demo_data(*, families: int = 80, seed: int = 2026) -> DemoResult:
 def _settlements(rng: random.Random, authorizations) -> int:
     """Bills at designated institutions for members with a live authorization, through the engine."""
     from accounts.models import ApiClient
-    from settlements.models import Institution
     from settlements.api.serializers import SettlementRequestSerializer, settlement_body
+    from settlements.models import Institution
     from settlements.services import settlement_create
 
     institutions = {i.region_id[:2]: [] for i in Institution.objects.filter(designated=True)}

@@ -25,6 +25,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
 
 
+def _restore_migration_data():
+    """`flush` also empties what data migrations wrote (staff groups, the S4 pharmacy catalogue); put it back
+    so that tests after a transactional test see the database that `migrate` makes."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    groups = importlib.import_module("accounts.migrations.0004_staff_groups")
+    views = [(app, f"view_{model}") for app, model in groups.READ_ALL]
+    for name, extra in (
+        (groups.COUNTER, groups.COUNTER_WRITES),
+        (groups.SUPERVISOR, groups.SUPERVISOR_WRITES),
+        (groups.AUDITOR, groups.AUDITOR_EXTRA),
+    ):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in views + extra]
+        )
+    importlib.import_module("settlements.migrations.0002_seed_catalogue").seed(apps, None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_append_only_guards():
     """Transactional tests empty the database with `flush` afterwards; the append-only triggers refuse
@@ -37,7 +59,9 @@ def _flush_past_append_only_guards():
 
     def handle(self, **options):
         with append_only_guards_suspended():
-            return original(self, **options)
+            result = original(self, **options)
+        _restore_migration_data()
+        return result
 
     flush.Command.handle = handle
     yield

@@ -36,10 +36,15 @@ def parse_range_bound(value: str | None, name: str, *, end: bool):
     """`from`/`to` query values: a date (whole day, Asia/Shanghai) or an ISO datetime."""
     if not value:
         return None
-    moment = parse_datetime(value)
-    if moment is not None:
+    # A plain date is a whole day (`to=2026-03-01` includes that day); parse_datetime would read it as
+    # midnight, so dates are recognised first.
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+        moment = None if day else parse_datetime(value)
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        day = moment = None
+    if day is None and moment is not None:
         return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-    day = parse_date(value)
     if day is None:
         raise ApiError(400, "INVALID_INPUT", f"参数 {name} 不是合法的日期（YYYY-MM-DD）。")
     if end:

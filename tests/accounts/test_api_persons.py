@@ -1,6 +1,7 @@
 """API conventions (api.md): token auth, error shape, masking by role, no ID number in URLs."""
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import LedgerEntryKind
 from accounts.services import account_debit
@@ -87,8 +88,9 @@ def test_ledger_date_filters_and_bad_dates(channel_api, zhang):
     assert channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger?from=2000-01-01&to=2000-01-31").json()[
         "results"
     ] == []
-    response = channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger?from=yesterday")
-    assert response.status_code == 400
+    for bad in ("yesterday", "2026-02-30", "2026-13-01T00:00:00"):
+        response = channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger?from={bad}")
+        assert response.status_code == 400, bad
 
 
 def test_institution_may_not_read_a_whole_ledger(institution_api, zhang):
@@ -107,3 +109,9 @@ def test_schema_documents_the_endpoints(client):
 def test_no_endpoint_takes_an_id_number_in_its_url(client):
     schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/json").content.decode()
     assert "id_number}" not in schema
+
+
+def test_ledger_to_date_includes_that_whole_day(channel_api, zhang):
+    today = timezone.localdate().isoformat()
+    body = channel_api.get(f"/api/v1/persons/{zhang.person_no}/ledger?from={today}&to={today}").json()
+    assert len(body["results"]) == 1
