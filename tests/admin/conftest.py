@@ -2,19 +2,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests import factories
-from tests.admin import pending_catalog
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture(scope="session")
-def pending_locale(tmp_path_factory):
-    return pending_catalog.build(tmp_path_factory.mktemp("pending_locale"))
-
-
-@pytest.fixture(autouse=True)
-def _pending_translations(settings, pending_locale):
-    settings.LOCALE_PATHS = [str(pending_locale), *settings.LOCALE_PATHS]
 
 
 def pdf(name="promise.pdf"):

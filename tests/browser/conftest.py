@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from tests.admin import pending_catalog
-
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,16 +31,6 @@ def _media_never_served():
 
     with override_settings(MEDIA_URL="https://media.invalid/"):
         yield
-
-
-@pytest.fixture(scope="session")
-def pending_locale(tmp_path_factory):
-    return pending_catalog.build(tmp_path_factory.mktemp("pending_locale"))
-
-
-@pytest.fixture(autouse=True)
-def _pending_translations(settings, pending_locale):
-    settings.LOCALE_PATHS = [str(pending_locale), *settings.LOCALE_PATHS]
 
 
 @pytest.fixture
