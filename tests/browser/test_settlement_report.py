@@ -9,13 +9,12 @@ import pytest
 
 from bindings.models import Kinship
 from tests import factories
-from tests.conftest import CHROMIUM, _api
+from tests.conftest import _api
 from tests.settlements.helpers import settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -62,16 +61,13 @@ def statement_data(region_suzhou):
     return grantor, clerk
 
 
-def test_clerk_reads_exports_and_prints_expenditure(media_url_safe_live_server, statement_data, monkeypatch):
+def test_clerk_reads_exports_and_prints_expenditure(media_url_safe_live_server, statement_data, browser):
+    """Uses the package's one Chromium (tests/browser/conftest.py): Playwright's sync API cannot be started twice."""
     live_server = media_url_safe_live_server
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
     grantor, clerk = statement_data
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    try:
         page = context.new_page()
         page.goto(f"{live_server.url}/admin/login/?next=/admin/settlements/settlement/expenditure/")
         page.fill("#id_username", clerk.username)
@@ -109,4 +105,5 @@ def test_clerk_reads_exports_and_prints_expenditure(media_url_safe_live_server, 
         statement.emulate_media(media="print")
         assert not statement.locator("#header").is_visible()
         statement.screenshot(path=str(SCREENSHOTS / "settlements_statement_print.png"), full_page=True)
-        browser.close()
+    finally:
+        context.close()
