@@ -7,10 +7,13 @@ Writes go through accounts.services so that rule R13 applies when a clerk suspen
 
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -179,6 +182,24 @@ class PersonAdmin(ImportAdminMixin, PersonIdSearchMixin, FastListMixin, admin.Mo
         fields = {name: data[name] for name in form.changed_data if name in PERSON_EDITABLE_FIELDS}
         if fields:
             person_update(person=obj, source="admin", acting_user=request.user, **fields)
+
+    change_list_template = "admin/accounts/person/change_list.html"
+
+    def get_urls(self):
+        find = path("find/", self.admin_site.admin_view(self.find_view), name="accounts_person_find")
+        return [find, *super().get_urls()]
+
+    def find_view(self, request):
+        """Look a person up by ID number through a POST, so the number stays out of URLs and access logs
+        (the list's search box puts its term in the query string)."""
+        if request.method != "POST" or not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        number = normalize_id_number(request.POST.get("id_number", ""))
+        person = Person.objects.filter(id_number=number).only("pk").first() if ID_NUMBER_RE.match(number) else None
+        if person is None:
+            messages.error(request, _("No insured person has this ID number."))
+            return HttpResponseRedirect(reverse("admin:accounts_person_changelist"))
+        return HttpResponseRedirect(reverse("admin:accounts_person_change", args=[person.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

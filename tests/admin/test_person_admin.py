@@ -223,3 +223,16 @@ def test_unfiltered_changelist_uses_the_planner_estimate_on_postgresql(counter, 
     assert response.status_code == 200
     assert not [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert any("reltuples" in q["sql"] for q in queries.captured_queries)
+
+
+def test_find_by_id_number_posts_and_keeps_the_number_out_of_the_url(counter):
+    person = factories.person(name="赵丽")
+    response = counter.post("/admin/accounts/person/find/", {"id_number": person.id_number.lower()})
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/admin/accounts/person/{person.pk}/change/")
+    assert person.id_number not in response["Location"]
+    missing = counter.post("/admin/accounts/person/find/", {"id_number": factories.id_number()}, follow=True)
+    assert "未找到该身份证号对应的参保人员" in missing.content.decode()
+    assert counter.get("/admin/accounts/person/find/").status_code == 403
+    listing = counter.get("/admin/accounts/person/").content.decode()
+    assert 'id="id-number-lookup"' in listing and 'method="post"' in listing
