@@ -1,7 +1,8 @@
 """Shared API fields: two-place money strings and date/datetime range parameters."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -9,9 +10,15 @@ from rest_framework import serializers
 
 from accounts.api.errors import ApiError
 
+MONEY_TEXT_RE = re.compile(r"-?\d+(\.\d+)?")
+
 
 class MoneyField(serializers.DecimalField):
-    """A decimal string with at most two places, never negative, never a float (api.md)."""
+    """A decimal string with at most two places, never negative, never a float (api.md).
+
+    Amounts travel as decimal strings ("12.30", "12.3", "12"): a JSON number (float or integer) is refused,
+    and so are exponent forms ("1e2"), NaN and Infinity, which are not plain decimal strings.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 14)
@@ -21,13 +28,11 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, float | bool):
+        if not isinstance(data, str):
             raise serializers.ValidationError('金额必须是字符串形式的十进制数，例如 "12.30"。', code="invalid")
-        if isinstance(data, str):
-            try:
-                Decimal(data.strip())
-            except InvalidOperation:
-                raise serializers.ValidationError("金额不是合法的数字。", code="invalid") from None
+        data = data.strip()
+        if not MONEY_TEXT_RE.fullmatch(data):
+            raise serializers.ValidationError("金额不是合法的数字。", code="invalid")
         value = super().to_internal_value(data)
         return value.quantize(Decimal("0.01"))
 
