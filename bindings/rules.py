@@ -6,6 +6,8 @@ check (style.md #3) that returns the reasons it finds; the engine runs them all 
 failing reason, not only the first.
 """
 
+import contextlib
+import contextvars
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,17 +32,38 @@ START_TOLERANCE = datetime.timedelta(minutes=5)
 ONLINE_CHANNELS = {Channel.APP, Channel.ONLINE_HALL}
 
 
+# Performance (settlement engine): one settlement asks for the same region's policy several times (usage_reasons
+# per authorization, then the S6 scope check). Inside `policy_memo()` each (region, date) is read once; outside it
+# nothing is cached. A context variable, so every thread / request has its own memo.
+_policy_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("policy_memo", default=None)
+
+
+@contextlib.contextmanager
+def policy_memo():
+    token = _policy_memo.set({})
+    try:
+        yield
+    finally:
+        _policy_memo.reset(token)
+
+
 def policy_in_force(region_code: str, on: datetime.date) -> Policy | None:
     """The grantor's pooling-region policy if it has one, else its province's; latest effective date not
     after `on` (imports.md "policies"). A version effective in the future is not applied yet."""
+    memo = _policy_memo.get()
+    if memo is not None and (region_code, on) in memo:
+        return memo[(region_code, on)]
     candidates = [region_code]
     if not region_code.endswith("0000"):
         candidates.append(province_code(region_code))
-    for code in candidates:
-        policy = Policy.objects.filter(region_id=code, effective_from__lte=on).order_by("-effective_from").first()
-        if policy is not None:
-            return policy
-    return None
+    # One query for the region and its province (one version per region and day: policy_one_version_per_day).
+    latest: dict[str, Policy] = {}
+    for policy in Policy.objects.filter(region_id__in=candidates, effective_from__lte=on).order_by("-effective_from"):
+        latest.setdefault(policy.region_id, policy)
+    found = next((latest[code] for code in candidates if code in latest), None)
+    if memo is not None:
+        memo[(region_code, on)] = found
+    return found
 
 
 def local_date(moment: datetime.datetime) -> datetime.date:
