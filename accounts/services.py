@@ -141,6 +141,43 @@ def account_debit(
     return entry
 
 
+def accounts_debit_locked(debits, *, occurred_at=None, **links) -> list[LedgerEntry]:
+    """Several payments of one settlement, on accounts the caller has locked (`accounts_lock`), inside the caller's
+    transaction. Same checks and effects as `account_debit` per payment (two-place positive amount, a debit kind,
+    never below zero, balance_after, cached balance updated), written with one INSERT for all entries and one
+    UPDATE per account: performance of the settlement engine (no savepoint per payment, no re-lock of a row the
+    caller already holds). `debits` is a list of (account, kind, amount, extra links such as member)."""
+    assert transaction.get_connection().in_atomic_block, "accounts_debit_locked needs the caller's transaction"
+    occurred_at = occurred_at or timezone.now()
+    entries, touched = [], {}
+    for account, kind, amount, extra in debits:
+        amount = money(amount)
+        if amount <= ZERO:
+            raise ValueError("debit amount must be positive")
+        if kind not in DEBIT_KINDS:
+            raise ValueError("debits are own or mutual-aid payments")
+        new_balance = account.balance - amount
+        if new_balance < ZERO:
+            raise BusinessRuleError([Reason.of("BALANCE_WOULD_BE_NEGATIVE")])
+        entries.append(
+            LedgerEntry(
+                account=account,
+                kind=kind,
+                amount=-amount,
+                balance_after=new_balance,
+                occurred_at=occurred_at,
+                **links,
+                **extra,
+            )
+        )
+        account.balance = new_balance
+        touched[account.pk] = account
+    LedgerEntry.objects.bulk_create(entries)
+    for account in touched.values():
+        PersonalAccount.objects.filter(pk=account.pk).update(balance=account.balance)
+    return entries
+
+
 @transaction.atomic
 def ledger_entry_reverse(*, entry: LedgerEntry, note: str = "", acting_user=None, occurred_at=None) -> LedgerEntry:
     """Correct a mistake with a new entry of the opposite sign (never by editing the old one)."""
