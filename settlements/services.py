@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from accounts.id_numbers import normalize_id_number
@@ -33,13 +33,19 @@ from accounts.models import (
     CrossRegionFiling,
     LedgerEntryKind,
     Person,
-    PersonalAccount,
     province_code,
 )
 from accounts.reasons import BusinessRuleError, Reason
-from accounts.services import account_debit, accounts_lock, ledger_entry_reverse
+from accounts.services import accounts_debit_locked, accounts_lock, ledger_entry_reverse
 from bindings.models import GeographicScope
-from bindings.rules import dedupe, member_payers, no_authorization_reason, policy_in_force
+from bindings.rules import (
+    dedupe,
+    member_authorizations,
+    no_authorization_reason,
+    policy_in_force,
+    policy_memo,
+    usage_reasons,
+)
 from settlements.models import (
     ELIGIBLE_CATEGORIES,
     CatalogueItem,
@@ -179,37 +185,75 @@ class Plan:
         return self.personal_burden - self.own_account_paid - self.mutual_aid_paid
 
 
+def _catalogue_matches(institution: Institution, items: list[dict]) -> tuple[set[str], set[str]]:
+    """The active catalogue codes and names the bill's device/consumable lines name, in one query (S4.2)."""
+    if institution.kind != InstitutionKind.PHARMACY:
+        return set(), set()
+    wanted = [item for item in items if item["kind"] in (ItemKind.DEVICE, ItemKind.CONSUMABLE)]
+    codes = {(item.get("catalogue_code") or "").strip() for item in wanted if item.get("catalogue_code")}
+    names = {item["name"].strip() for item in wanted if not item.get("catalogue_code")}
+    if not codes and not names:
+        return set(), set()
+    rows = CatalogueItem.objects.filter(active=True).filter(Q(code__in=codes) | Q(name__in=names))
+    found = list(rows.values_list("code", "name"))
+    return {code for code, _ in found}, {name for _, name in found}
+
+
 def _lines(payload: dict, institution: Institution) -> list[dict]:
+    """The bill's lines with their S4 eligibility (`item_eligible`'s rule, the catalogue read once per bill)."""
+    items = payload.get("items") or []
+    codes, names = _catalogue_matches(institution, items)
+
+    def eligible(item) -> bool:
+        if institution.kind != InstitutionKind.PHARMACY or item["kind"] == ItemKind.DRUG:
+            return True
+        if item["kind"] in (ItemKind.DEVICE, ItemKind.CONSUMABLE):
+            code = (item.get("catalogue_code") or "").strip()
+            return code in codes if item.get("catalogue_code") else item["name"].strip() in names
+        return False
+
     return [
         {
             "name": item["name"],
             "kind": item["kind"],
             "catalogue_code": item.get("catalogue_code") or "",
             "amount": item["amount"],
-            "eligible": item_eligible(
-                institution=institution,
-                kind=item["kind"],
-                name=item["name"],
-                catalogue_code=item.get("catalogue_code") or "",
-            ),
+            "eligible": eligible(item),
         }
-        for item in payload.get("items") or []
+        for item in items
     ]
 
 
-def _refusals(*, institution: Institution, payload: dict) -> tuple[Person | None, list[Reason]]:
-    """The three reasons that refuse the whole settlement (api.md): every one that applies."""
-    patient = (
-        Person.objects.select_related("region", "account")
-        .filter(id_number=normalize_id_number(payload["patient_id_number"]))
-        .first()
+def _patient_and_existing(
+    *, institution: Institution, payload: dict, fingerprint: str
+) -> tuple[Person | None, Settlement | None]:
+    """The patient (with the account) and an earlier settlement under the same key, in one query in the usual
+    case (performance: the idempotency look-up rides along as a subquery). Raises IdempotencyConflict."""
+    same_key = Settlement.objects.filter(institution=institution, external_id=payload["external_id"])
+    patient = next(
+        iter(
+            Person.objects.select_related("account")
+            .filter(id_number=normalize_id_number(payload["patient_id_number"]))
+            .annotate(existing_settlement_id=Subquery(same_key.values("pk")[:1]))
+            .order_by()[:1]
+        ),
+        None,
     )
+    if patient is None:
+        return None, _existing(institution, payload["external_id"], fingerprint)
+    if patient.existing_settlement_id is None:
+        return patient, None
+    return patient, _existing(institution, payload["external_id"], fingerprint)
+
+
+def _refusals(*, institution: Institution, payload: dict, patient: Person | None) -> list[Reason]:
+    """The three reasons that refuse the whole settlement (api.md): every one that applies."""
     reasons = []
     if patient is None:
         reasons.append(Reason.of("PERSON_NOT_FOUND"))
     reasons += check_s1_credential(payload["patient_id_number"], payload["credential"]["number"])
     reasons += check_institution_designated(institution)
-    return patient, reasons
+    return reasons
 
 
 def _existing(institution: Institution, external_id: str, fingerprint: str) -> Settlement | None:
@@ -219,21 +263,52 @@ def _existing(institution: Institution, external_id: str, fingerprint: str) -> S
     return found
 
 
+def _payers(patient: Person, now) -> list[tuple[object, list[Reason]]]:
+    """`bindings.rules.member_payers` with only the joins the engine reads (grantor and its account; the member
+    is the patient already in hand): the same authorizations, in the same S2 order, with the same reasons."""
+    authorizations = list(member_authorizations(patient).select_related(None).select_related("grantor__account"))
+    for authorization in authorizations:
+        authorization.member = patient
+    return [(a, usage_reasons(a, now)) for a in authorizations]
+
+
 def settlement_create(*, institution: Institution, api_client, payload: dict, response_builder=None):
     """Settle one bill. Returns `(settlement, created)`; `created` is False for an identical replay.
 
     `payload` is the validated body (amounts as Decimals, `occurred_at` aware or None). Raises
     BusinessRuleError (422) for CREDENTIAL_MISMATCH / PERSON_NOT_FOUND / INSTITUTION_NOT_DESIGNATED and
     IdempotencyConflict (409). `response_builder(settlement)` makes the body stored as the first response.
+
+    Round trips of a usual bill (one grantor pays): token, patient + idempotency key, live authorizations with
+    grantor accounts, policy in force, account locks, settlement INSERT, ledger INSERT, balance UPDATE, stored
+    response UPDATE (tests/settlements/test_queries.py pins the count).
     """
     fingerprint = request_fingerprint(payload)
-    existing = _existing(institution, payload["external_id"], fingerprint)
+    patient, existing = _patient_and_existing(institution=institution, payload=payload, fingerprint=fingerprint)
     if existing is not None:
         return existing, False
-    patient, refusals = _refusals(institution=institution, payload=payload)
+    refusals = _refusals(institution=institution, payload=payload, patient=patient)
     if refusals:
         raise BusinessRuleError(refusals)
+    try:
+        with policy_memo():
+            return _settle(
+                institution=institution,
+                payload=payload,
+                patient=patient,
+                fingerprint=fingerprint,
+                response_builder=response_builder,
+            )
+    except IntegrityError:
+        # The same key committed by a simultaneous request: its transaction won, ours rolled back whole (the
+        # settlement row is written before any ledger entry). One effect, the stored answer.
+        found = _existing(institution, payload["external_id"], fingerprint)
+        if found is None:
+            raise
+        return found, False
 
+
+def _settle(*, institution: Institution, payload: dict, patient: Person, fingerprint: str, response_builder):
     now = timezone.now()
     occurred_at = payload.get("occurred_at") or now
     on = timezone.localdate(occurred_at)
@@ -254,8 +329,11 @@ def settlement_create(*, institution: Institution, api_client, payload: dict, re
 
     with transaction.atomic():
         # Who may pay, before any lock (the rules read people, policies and authorizations).
-        payers = member_payers(patient, now) if shareable > ZERO else []
-        own_account = PersonalAccount.objects.filter(person=patient).first()
+        payers = _payers(patient, now) if shareable > ZERO else []
+        try:
+            own_account = patient.account  # read with the patient; its balance is re-read under the lock below
+        except Person.account.RelatedObjectDoesNotExist:
+            own_account = None
         candidate_ids = [own_account.pk] if own_account is not None else []
         usable = [a for a, why in payers if not why]
         candidate_ids += [a.grantor.account.pk for a in usable]
@@ -302,56 +380,47 @@ def settlement_create(*, institution: Institution, api_client, payload: dict, re
         plan.reasons = dedupe(plan.reasons)
 
         first = plan.grantor_payments[0] if plan.grantor_payments else None
-        try:
-            with transaction.atomic():
-                settlement = Settlement.objects.create(
-                    institution=institution,
-                    external_id=payload["external_id"],
-                    request_hash=fingerprint,
-                    patient=patient,
-                    credential_type=payload["credential"]["type"],
-                    category=payload["category"],
-                    channel=payload["channel"],
-                    total_amount=total,
-                    fund_paid=fund,
-                    personal_burden=burden,
-                    own_account_paid=plan.own_account_paid,
-                    mutual_aid_paid=plan.mutual_aid_paid,
-                    cash_paid=plan.cash_paid,
-                    grantor=first.authorization.grantor if first else None,
-                    authorization=first.authorization if first else None,
-                    reasons=[r.as_dict() for r in plan.reasons],
-                    occurred_at=occurred_at,
-                )
-        except IntegrityError:
-            # The same key committed by a simultaneous request: one effect, the stored answer.
-            found = _existing(institution, payload["external_id"], fingerprint)
-            if found is None:
-                raise
-            return found, False
+        # A duplicate key raises IntegrityError here, before any ledger entry; settlement_create answers it.
+        settlement = Settlement.objects.create(
+            institution=institution,
+            external_id=payload["external_id"],
+            request_hash=fingerprint,
+            patient=patient,
+            credential_type=payload["credential"]["type"],
+            category=payload["category"],
+            channel=payload["channel"],
+            total_amount=total,
+            fund_paid=fund,
+            personal_burden=burden,
+            own_account_paid=plan.own_account_paid,
+            mutual_aid_paid=plan.mutual_aid_paid,
+            cash_paid=plan.cash_paid,
+            grantor=first.authorization.grantor if first else None,
+            authorization=first.authorization if first else None,
+            reasons=[r.as_dict() for r in plan.reasons],
+            occurred_at=occurred_at,
+        )
+        items = SettlementItem.objects.bulk_create(SettlementItem(settlement=settlement, **line) for line in lines)
+        # The response lists these lines: no query to read back what was just written.
+        settlement._prefetched_objects_cache = {"items": items}
 
-        SettlementItem.objects.bulk_create(SettlementItem(settlement=settlement, **line) for line in lines)
+        debits = []
         if plan.own_account_paid > ZERO:
-            account_debit(
-                account=locked[own_account.pk],
-                amount=plan.own_account_paid,
-                kind=LedgerEntryKind.OWN_PAYMENT,
-                settlement=settlement,
-                institution=institution,
-                occurred_at=occurred_at,
-                locked=True,
-            )
+            debits.append((locked[own_account.pk], LedgerEntryKind.OWN_PAYMENT, plan.own_account_paid, {}))
         for payment in plan.grantor_payments:
-            account_debit(
-                account=locked[payment.account_id],
-                amount=payment.amount,
-                kind=LedgerEntryKind.MUTUAL_AID_PAYMENT,
-                settlement=settlement,
-                member=patient,
-                institution=institution,
-                occurred_at=occurred_at,
-                locked=True,
+            debits.append(
+                (locked[payment.account_id], LedgerEntryKind.MUTUAL_AID_PAYMENT, payment.amount, {"member": patient})
             )
+        if debits:
+            accounts_debit_locked(debits, settlement=settlement, institution=institution, occurred_at=occurred_at)
+
+        # The people in the response show their balances after this settlement, as read and written under the lock.
+        if own_account is not None and own_account.pk in locked:
+            own_account.balance = locked[own_account.pk].balance
+        for authorization in usable:
+            grantor_account = authorization.grantor.account
+            grantor_account.balance = locked[grantor_account.pk].balance
+
         if response_builder is not None:
             settlement.response = response_builder(settlement)
             Settlement.objects.filter(pk=settlement.pk).update(response=settlement.response)
