@@ -1,0 +1,62 @@
+"""Pins the number of database round trips of one settlement, so that an N+1 or a re-read cannot creep back
+(bench/RESULTS_settlements.md: 21 before, 11 after). Counts include the SAVEPOINT / RELEASE that the test's own
+transaction turns the engine's atomic block into (BEGIN / COMMIT in production)."""
+
+from decimal import Decimal
+
+import pytest
+
+from bindings.models import Kinship
+from tests import factories
+from tests.settlements.helpers import balance, body, settle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(jiangsu_policy):
+    grantor = factories.grantor(balance="1000.00")
+    member = factories.resident(name="李秀英")
+    factories.authorization(grantor, member, Kinship.PARENT)
+    return member
+
+
+def test_one_mutual_aid_settlement_is_eleven_queries(institution_api, member, django_assert_max_num_queries):
+    settle(institution_api, factories.resident(name="热身"))  # warm caches outside the count (content types)
+    # token, patient + idempotency key, authorizations + grantor accounts, policy, lock, settlement, ledger,
+    # balance, stored response; savepoint and release
+    with django_assert_max_num_queries(11):
+        response = settle(institution_api, member)
+    assert response.status_code == 201
+    assert response.json()["mutual_aid_paid"] == "60.00"
+
+
+def test_own_account_and_grantor_pay_with_one_ledger_insert(
+    institution_api, jiangsu_policy, django_assert_max_num_queries
+):
+    grantor = factories.grantor(balance="50.00")
+    member = factories.person(name="王小明", balance="30.00")
+    factories.authorization(grantor, member, Kinship.CHILD)
+    with django_assert_max_num_queries(12):  # one more: the second account's balance UPDATE
+        response = settle(institution_api, member, total="100.00", fund="20.00")
+    data = response.json()
+    assert (data["own_account_paid"], data["mutual_aid_paid"], data["cash_paid"]) == ("30.00", "50.00", "0.00")
+    assert balance(member) == Decimal("0.00") and balance(grantor) == Decimal("0.00")
+
+
+def test_replay_is_three_queries(institution_api, member, django_assert_max_num_queries):
+    payload = body(member)
+    first = institution_api.post("/api/v1/settlements", payload, format="json")
+    with django_assert_max_num_queries(3):  # token, patient + key, the stored settlement
+        again = institution_api.post("/api/v1/settlements", payload, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+
+
+def test_response_shows_balances_after_the_settlement(institution_api, jiangsu_policy):
+    grantor = factories.grantor(balance="50.00")
+    member = factories.person(name="王小明", balance="30.00")
+    factories.authorization(grantor, member, Kinship.CHILD)
+    data = settle(institution_api, member, total="100.00", fund="40.00").json()
+    assert data["patient"]["balance"] == "0.00"
+    assert data["grantor"]["balance"] == "20.00"
