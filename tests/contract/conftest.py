@@ -198,7 +198,7 @@ class World:
 
 
 @pytest.fixture
-def imp(tmp_path):
+def imp(db, tmp_path):
     return Importer(tmp_path)
 
 
