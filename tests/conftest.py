@@ -68,6 +68,19 @@ def _flush_past_append_only_guards():
     flush.Command.handle = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_serves_no_media():
+    """settings.MEDIA_URL is None: uploads are private and no URL serves them. Django's live test server
+    builds a media handler from MEDIA_URL anyway (and fails on None); give that handler an address with a
+    host, which makes it serve nothing at all. Settings stay untouched."""
+    from django.test import testcases
+
+    original = testcases._MediaFilesHandler.get_base_url
+    testcases._MediaFilesHandler.get_base_url = lambda self: "https://media.invalid/"
+    yield
+    testcases._MediaFilesHandler.get_base_url = original
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploads go to a private temporary directory per test, never into the project."""

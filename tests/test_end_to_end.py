@@ -32,9 +32,8 @@ def test_import_bind_settle_report_reverse(tmp_path):
     mother_id = factories.id_number(region_code="320502")
     call_command("import_data", "regions", write(tmp_path, "r.csv", "区划代码,名称\n320000,江苏省\n320500,苏州市\n"),
                  stdout=io.StringIO())
-    call_command("import_data", "institutions", write(
-        tmp_path, "i.csv", "机构编码,机构名称,机构类型,区划代码,定点\nH001,苏州市立医院,医疗机构,320500,是\n", "gb18030"),
-        stdout=io.StringIO())
+    institutions = "机构编码,机构名称,机构类型,区划代码,定点\nH001,苏州市立医院,医疗机构,320500,是\n"
+    call_command("import_data", "institutions", write(tmp_path, "i.csv", institutions, "gb18030"), stdout=io.StringIO())
     call_command("import_data", "policies", write(
         tmp_path, "p.csv",
         "区划代码,生效日期,共济亲属范围,地域范围,配偶需确认,限一个共济关系\n320000,2025-01-01,配偶、父母、子女,省内,是,是\n"),

@@ -16,8 +16,9 @@ def test_language_and_time_zone():
 
 
 def test_production_settings_pass_check_deploy_without_warnings():
+    # A clean production environment: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak in.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_ENV": "production",
         "SECRET_KEY": "a-production-secret-that-is-long-enough-0123456789-abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "ybj.example.gov.cn",

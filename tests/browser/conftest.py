@@ -23,16 +23,6 @@ PASSWORD = "Passw0rd!2026"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _media_never_served():
-    """settings.MEDIA_URL is None (uploads are private), which Django's live-server media handler cannot
-    parse. An absolute URL with a host makes that handler serve nothing at all, which is the point."""
-    from django.test.utils import override_settings
-
-    with override_settings(MEDIA_URL="https://media.invalid/"):
-        yield
-
-
 @pytest.fixture
 def staff_groups(transactional_db):
     """The staff groups of migration 0004, again: a transactional test's flush removes migration data."""
@@ -51,7 +41,7 @@ def staff_groups(transactional_db):
         group.permissions.set(perms(views + extra))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -17,20 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture
-def media_url_safe_live_server(request):
-    """settings.MEDIA_URL is None (uploads are never served), and Django's live server builds its media handler
-    from urlparse(None), a bytes result that fails every request. Give the handler a path nothing uses, before the
-    (session-wide) live server starts."""
-    from django.test import testcases
-
-    patcher = pytest.MonkeyPatch()
-    patcher.setattr(testcases._MediaFilesHandler, "get_base_url", lambda self: "/__media_not_served__/")
-    server = request.getfixturevalue("live_server")
-    yield server
-    patcher.undo()
-
-
 def ensure_staff_groups():
     """The staff groups come from a data migration; an earlier transactional test's flush removes them."""
     import importlib
@@ -61,9 +47,8 @@ def statement_data(region_suzhou):
     return grantor, clerk
 
 
-def test_clerk_reads_exports_and_prints_expenditure(media_url_safe_live_server, statement_data, browser):
+def test_clerk_reads_exports_and_prints_expenditure(live_server, statement_data, browser):
     """Uses the package's one Chromium (tests/browser/conftest.py): Playwright's sync API cannot be started twice."""
-    live_server = media_url_safe_live_server
     grantor, clerk = statement_data
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(accept_downloads=True, viewport={"width": 1366, "height": 900}, locale="zh-CN")
