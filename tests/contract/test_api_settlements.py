@@ -290,3 +290,11 @@ def test_other_bad_bodies_400(world):
     error_shape(world.settle(credential={"type": "passport", "number": world.child.id_number}), 400)
     error_shape(world.settle(fund="200.00"), 400)
     error_shape(world.hospital.post("/api/v1/settlements", {}, format="json"), 400)
+
+
+def test_replay_written_differently_is_the_same_bill(world):
+    """"12.3" and "12.30" are the same amount; key order does not matter: a replay, not a conflict."""
+    world.bind()
+    first = world.settle(total="100.00", fund="40.00")
+    replay = world.settle(total="100", fund="40.0")
+    assert replay.status_code == 200 and replay.json() == first.json()

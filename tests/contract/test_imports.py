@@ -380,3 +380,11 @@ def test_family_link_age_sixteen_boundary(imp):
     assert not imp.run("family_links", [LINK_HEADER, [G, sixteen, "子女", "刷脸"]], dry_run=True).ok
     assert imp.run("family_links", [LINK_HEADER, [G, seventeen, "子女", "刷脸"]], dry_run=True).ok
     assert not imp.run("family_links", [LINK_HEADER, [G, seventeen, "子女", "出生证明"]], dry_run=True).ok
+
+
+def test_xlsx_with_native_dates_and_numbers(imp, account, staff):
+    """Spreadsheets store dates as dates and amounts as numbers; both are read as the text they show."""
+    imp.ok("credits", [CREDIT_HEADER, ["R1", G, 100.5, "期初余额", datetime.date(2025, 1, 1)],
+                       ["R2", G, 19.99, "划入", datetime.datetime(2025, 2, 1)]], xlsx=True)  # fmt: skip
+    assert account() == "120.49"
+    imp.ok("filings", [FILING_HEADER, [C, 320100, datetime.date(2025, 1, 1), None]], xlsx=True)
