@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import ReadOnlyAdminMixin
 from accounts.forms import PersonAdminForm
 from accounts.id_numbers import ID_NUMBER_RE, mask_id_number, mask_name, normalize_id_number
 from accounts.imports.admin import ImportAdminMixin
@@ -237,12 +238,11 @@ def person_page_context(request, person: Person) -> dict:
 
 
 @admin.register(PersonalAccount)
-class PersonalAccountAdmin(FastListMixin, admin.ModelAdmin):
+class PersonalAccountAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
     list_display = ["holder", "balance", "opened_at"]
     list_select_related = ["person"]
     fields = ["holder", "balance", "opened_at"]
     readonly_fields = fields
-    actions = None
 
     @admin.display(description=_("account holder"))
     def holder(self, obj):
@@ -259,7 +259,7 @@ class PersonalAccountAdmin(FastListMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(FastListMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
     """收支明细: nobody adds, edits or deletes a ledger row here (the database refuses it anyway)."""
 
     list_display = ["occurred_at", "holder", "kind", "amount", "balance_after", "settlement", "member_display"]
@@ -270,7 +270,6 @@ class LedgerEntryAdmin(FastListMixin, admin.ModelAdmin):
         "institution", "reverses", "note", "created_by", "created_at",
     ]
     readonly_fields = fields
-    actions = None
 
     @admin.display(description=_("account holder"))
     def holder(self, obj):
@@ -308,20 +307,10 @@ class CrossRegionFilingAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Listing only: clients and their tokens are created by `manage.py create_api_client`."""
 
     list_display = ["name", "role", "institution", "token_prefix", "is_active", "created_at"]
     list_filter = ["role", "is_active"]
     fields = ["name", "role", "institution", "token_prefix", "is_active", "created_at"]
     readonly_fields = fields
-    actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

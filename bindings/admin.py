@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import FastListMixin, masked_person
+from accounts.admin_base import ReadOnlyAdminMixin
 from accounts.imports.admin import ImportAdminMixin
 from bindings import admin_views
 from bindings.family_links import family_link_create
@@ -101,7 +102,7 @@ class FamilyLinkAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
         obj._state.adding = False
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AuthorizationEvent
     fields = ["occurred_at", "action", "channel", "acting_user", "api_client", "note", "documents_display"]
     readonly_fields = fields
@@ -114,15 +115,6 @@ class EventInline(admin.TabularInline):
         kinds = dict(DocumentKind.choices)
         return "；".join(f"{kinds.get(d.get('kind'), d.get('kind'))}（{str(d.get('sha256', ''))[:8]}）"
                         for d in obj.documents or []) or "-"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Authorization)
@@ -215,21 +207,8 @@ class AuthorizationAdmin(FastListMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context=extra_context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AuthorizationDocument)
-class AuthorizationDocumentAdmin(FastListMixin, ReadOnlyAdmin):
+class AuthorizationDocumentAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "authorization", "kind", "original_name", "size", "uploaded_by", "uploaded_at"]
     list_filter = ["kind"]
     list_select_related = ["authorization__grantor", "authorization__member", "uploaded_by"]
@@ -239,7 +218,7 @@ class AuthorizationDocumentAdmin(FastListMixin, ReadOnlyAdmin):
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(FastListMixin, ReadOnlyAdmin):
+class DocumentAccessAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["accessed_at", "user", "document", "remote_addr"]
     list_select_related = ["user", "document"]
     fields = ["accessed_at", "user", "document", "remote_addr"]

@@ -26,6 +26,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import ReadOnlyAdminMixin
 from accounts.id_numbers import mask_id_number, mask_name
 from accounts.imports.admin import ImportAdminMixin
 from accounts.selectors import day_bounds
@@ -91,7 +92,7 @@ class SettlementItemInline(admin.TabularInline):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(admin.ModelAdmin):
+class SettlementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "occurred_at",
         "institution",
@@ -152,15 +153,6 @@ class SettlementAdmin(admin.ModelAdmin):
     @admin.display(description=_("reasons"))
     def reasons_text(self, obj):
         return "；".join(f"{r['code']} {r['message']}" for r in obj.reasons) or "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}
