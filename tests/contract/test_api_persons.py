@@ -177,3 +177,12 @@ def test_create_api_client_institution_requires_known_code(world):
     token = create_client("another", "channel")
     assert re.fullmatch(r"\S{20,}", token)
     assert api_for(token).get("/api/v1/persons/G0001").status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="config/urls.py (not in this audit's files): a path under /api/v1/ that matches no route (e.g. a "
+    "non-numeric settlement id) gets Django's HTML 404 instead of the JSON error shape",
+)
+def test_unrouted_api_path_404_has_the_error_shape(world):
+    error_shape(world.staff.get("/api/v1/settlements/abc"), 404)
