@@ -2,7 +2,9 @@
 
 Rows are cleaned one by one (pure Python, accounts.imports.rows), then checked against the database in
 chunks of `CHUNK_SIZE` with a fixed number of queries per chunk, and written chunk by chunk (COPY and
-set-based statements on PostgreSQL, executemany / bulk_create on SQLite). Writing stops at the first bad
+set-based statements on PostgreSQL, executemany / bulk_create on SQLite) by `ResourceSpec.consume`. The
+roster on PostgreSQL overrides it: every clean row is streamed (COPY) into a temporary table and the whole
+file is checked and written at the end with a fixed number of set-based statements. Writing stops at the first bad
 row; at the end the transaction is rolled back when any row was bad or on a dry run, so an import is all
 or nothing and a dry run writes nothing. Only cleaned chunks are held in memory, never the file.
 """
@@ -118,20 +120,7 @@ def _run(spec_class, records, *, dry_run: bool, acting_user, resource: str) -> I
     try:
         with transaction.atomic():
             spec.start()
-            chunk = []
-            for line, cells in records:
-                if not any(cells):
-                    continue
-                width = len(cells)
-                values = {name: (cells[i] if i < width else "") for name, i in index.items()}
-                row = spec.clean_row(line, values)
-                if row is not None:
-                    chunk.append(row)
-                    if len(chunk) >= CHUNK_SIZE:
-                        spec.process(chunk)
-                        chunk = []
-            if chunk:
-                spec.process(chunk)
+            spec.consume(records, index)
             if report.ok:
                 spec.finish()
             if dry_run or not report.ok:

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.imports import rows as R
-from accounts.imports.pipeline import NEW, UNCHANGED, UPDATED, ImportReport
+from accounts.imports.pipeline import CHUNK_SIZE, NEW, UNCHANGED, UPDATED, ImportReport
 from accounts.imports.reading import ImportFileError
 from accounts.models import (
     ZERO,
@@ -177,6 +177,23 @@ class ResourceSpec:
     # --- chunks -----------------------------------------------------------------------------------------
     def start(self) -> None:
         self._parsers = self.parsers()
+
+    def consume(self, records, index: dict[str, int]) -> None:
+        """Clean every (line, cells) record; check and write in chunks of CHUNK_SIZE clean rows."""
+        chunk = []
+        for line, cells in records:
+            if not any(cells):
+                continue
+            width = len(cells)
+            values = {name: (cells[i] if i < width else "") for name, i in index.items()}
+            row = self.clean_row(line, values)
+            if row is not None:
+                chunk.append(row)
+                if len(chunk) >= CHUNK_SIZE:
+                    self.process(chunk)
+                    chunk = []
+        if chunk:
+            self.process(chunk)
 
     def process(self, chunk: list[Row]) -> None:
         writing = self.report.ok
@@ -420,6 +437,16 @@ class PersonSpec(ResourceSpec):
         self.moved: set[int] = set()
         self.left: set[int] = set()
         super().start()
+        if self.postgres:
+            from accounts.imports.roster_pg import StagedRoster
+
+            self.staged = StagedRoster(self)
+
+    def consume(self, records, index):
+        if self.postgres:
+            self.staged.consume(records, index)
+        else:
+            super().consume(records, index)
 
     def parsers(self):
         return [
@@ -551,11 +578,15 @@ class PersonSpec(ResourceSpec):
                 )
 
     def finish(self):
-        changes = PersonChanges(
-            suspended_or_terminated=frozenset(self.ended),
-            moved_region=frozenset(self.moved),
-            left_employee_insurance=frozenset(self.left),
-        )
+        if self.postgres:
+            changes = self.staged.write()
+            self.staged.drop()
+        else:
+            changes = PersonChanges(
+                suspended_or_terminated=frozenset(self.ended),
+                moved_region=frozenset(self.moved),
+                left_employee_insurance=frozenset(self.left),
+            )
         self.report.ended_authorizations = person_changes_apply(
             changes=changes, source="import", acting_user=self.acting_user
         )
