@@ -63,11 +63,23 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+# Compound surnames (复姓): the mask keeps the whole surname, so 欧阳娜 is 欧阳*, not 欧** (api.md: 张* / 欧阳**).
+COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
+        "端木", "独孤", "南宫", "西门", "轩辕", "呼延", "澹台", "公冶", "太叔", "申屠", "钟离", "闾丘", "濮阳", "淳于",
+        "单于", "百里", "东郭", "南门", "羊舌", "万俟", "司空", "亓官", "司寇", "左丘", "拓跋", "第五", "赫连", "公羊",
+        "梁丘", "公良", "乐正", "漆雕", "壤驷", "宗政", "巫马", "谷梁", "段干", "东门", "仲孙", "叔孙", "颛孙", "微生",
+        "鲜于", "子车",
+    }
+)  # fmt: skip
+
+
 def mask_name(value: str) -> str:
-    """张* / 欧阳**: the first character kept, the rest starred (two kept for compound surnames)."""
+    """张三 → 张*, 王小明 → 王**, 欧阳娜 → 欧阳*, 欧阳娜娜 → 欧阳**: the surname kept (a compound one whole)."""
     if not value:
         return value
-    keep = 2 if len(value) >= 4 else 1
+    keep = 2 if len(value) >= 3 and value[:2] in COMPOUND_SURNAMES else 1
     return value[:keep] + "*" * (len(value) - keep)
 
 

@@ -178,6 +178,7 @@ class AuthorizationAdmin(FastListMixin, admin.ModelAdmin):
             path("unbind/", wrap(admin_views.bulk_unbind_view), name=f"{info}_bulk_unbind"),
             path("<int:pk>/receipt/", wrap(admin_views.receipt_view), name=f"{info}_receipt"),
             path("<int:pk>/unbind/", wrap(admin_views.unbind_view), name=f"{info}_unbind"),
+            path("<int:pk>/period/", wrap(admin_views.change_period_view), name=f"{info}_change_period"),
             path("<int:pk>/confirm/", wrap(admin_views.confirm_view), name=f"{info}_confirm"),
             path("<int:pk>/documents/add/", wrap(admin_views.document_add_view), name=f"{info}_document_add"),
             path("documents/<int:pk>/file/", wrap(admin_views.document_file_view), name="bindings_document_file"),

@@ -5,6 +5,7 @@ Each view is mounted by AuthorizationAdmin.get_urls() inside admin_site.admin_vi
 permission (403 otherwise), and only calls bindings.services (style.md #6).
 """
 
+import datetime
 from collections import defaultdict
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from bindings.forms import (
     BindDocumentsForm,
     BindForm,
     BulkUnbindForm,
+    ChangePeriodForm,
     ConfirmOnSiteForm,
     DocumentAddForm,
     UnbindForm,
@@ -40,6 +42,7 @@ from bindings.rules import BINDING_CHECKS, Proposal, check_r10_promise, evaluate
 from bindings.selectors import authorization_history
 from bindings.services import (
     DocumentUpload,
+    authorization_change_period,
     authorization_confirm,
     authorization_create,
     authorization_revoke,
@@ -226,6 +229,36 @@ def unbind_view(request, pk, admin_site=None):
             authorizations=[authorization],
             authorization=authorization,
         ),
+    )
+
+
+def change_period_view(request, pk, admin_site=None):
+    """R12: the grantor changes the end of a live authorization (authorization_change_period)."""
+    require(request, CHANGE)
+    authorization = get_object_or_404(Authorization.objects.select_related("grantor", "member"), pk=pk)
+    if authorization.status not in LIVE_STATUSES:
+        messages.error(request, _("This authorization has already ended."))
+        return redirect(change_url(authorization))
+    initial = {}
+    if authorization.valid_to is not None:
+        initial["valid_to"] = timezone.localdate(authorization.valid_to - datetime.timedelta(seconds=1))
+    form = ChangePeriodForm(request.POST or None, initial=initial)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            authorization_change_period(
+                authorization=authorization, valid_to=form.new_end(), channel=Channel.COUNTER, acting_user=request.user
+            )
+        except BusinessRuleError as error:
+            refusal = error.reasons
+        else:
+            messages.success(request, _("The validity period was changed."))
+            return redirect(change_url(authorization))
+    return TemplateResponse(
+        request,
+        "admin/bindings/authorization/change_period.html",
+        context(request, _("Change validity period"), admin_site, form=form, refusal=refusal,
+                authorization=authorization),
     )
 
 

@@ -119,6 +119,21 @@ class BindDocumentsForm(forms.Form):
         return uploads
 
 
+class ChangePeriodForm(forms.Form):
+    """R12: a new end date (inclusive) for a live authorization, or none for an open end."""
+
+    valid_to = forms.DateField(
+        label=_("valid to (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: open-ended."),
+    )
+
+    def new_end(self) -> datetime.datetime | None:
+        day_to = self.cleaned_data.get("valid_to")
+        return start_of_day(day_to + datetime.timedelta(days=1)) if day_to is not None else None
+
+
 class UnbindForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for unbinding"),

@@ -148,6 +148,7 @@ class AuditAction(models.TextChoices):
     CONFIRM = "confirm", _("Confirmed by spouse")
     DECLINE = "decline", _("Declined by spouse")
     REVOKE = "revoke", _("Revoked")
+    CHANGE = "change", _("Validity changed")
     TERMINATE = "terminate", _("Terminated automatically")
     EXPIRE = "expire", _("Expired")
     DOCUMENT_ADDED = "document_added", _("Document added")

@@ -279,6 +279,35 @@ def authorization_revoke(
 
 
 @transaction.atomic
+def authorization_change_period(
+    *, authorization: Authorization, valid_to: datetime.datetime | None, channel: str, acting_user=None,
+    api_client=None,
+) -> Authorization:
+    """R12: the grantor changes how long a live authorization lasts (a new end, or an open end). The new end
+    must be after both the start and now (R9); ending it today is a revoke, not a change."""
+    authorization = _locked(authorization)
+    if authorization.status not in LIVE_STATUSES:
+        raise BusinessRuleError(
+            [Reason.of("INVALID_TRANSITION", f"当前状态：{authorization.get_status_display()}")],
+            code="INVALID_TRANSITION",
+        )
+    now = timezone.now()
+    _refuse_if_past_end(authorization, now)
+    if valid_to is not None and (valid_to <= authorization.valid_from or valid_to <= now):
+        raise BusinessRuleError([Reason.of("INVALID_PERIOD", "新的终止时间必须晚于开始时间和当前时间")])
+    old = authorization.valid_to
+    if old == valid_to:
+        return authorization
+    authorization.valid_to = valid_to
+    authorization.save(update_fields=["valid_to"])
+    _event(
+        authorization, AuditAction.CHANGE, channel=channel, acting_user=acting_user, api_client=api_client,
+        changes={"valid_to": [old.isoformat() if old else None, valid_to.isoformat() if valid_to else None]},
+    )
+    return authorization
+
+
+@transaction.atomic
 def authorizations_revoke_for_grantor(
     *, grantor: Person, reason: str, channel: str, acting_user=None, authorization_ids: Iterable[int] | None = None
 ) -> list[Authorization]:

@@ -1,7 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api.views import ApiNotFoundView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -11,4 +13,6 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("bindings.api.urls")),
     path("api/v1/", include("settlements.api.urls")),
+    # Last: an unknown API path answers in the API's JSON error shape.
+    re_path(r"^api/v1/", ApiNotFoundView.as_view(), name="api-not-found"),
 ]

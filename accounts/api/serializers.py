@@ -8,25 +8,6 @@ from accounts.selectors import person_balance
 INSURANCE_TYPE_API = {InsuranceType.EMPLOYEE: "employee", InsuranceType.RESIDENT: "resident"}
 
 
-# Compound surnames (复姓): the mask keeps the whole surname, so 欧阳娜 is 欧阳*, not 欧** (api.md: 张* / 欧阳**).
-COMPOUND_SURNAMES = frozenset(
-    {
-        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐",
-        "端木", "独孤", "南宫", "西门", "轩辕", "呼延", "澹台", "公冶", "太叔", "申屠", "钟离", "闾丘", "濮阳", "淳于",
-        "单于", "百里", "东郭", "南门", "羊舌", "万俟", "司空", "亓官", "司寇", "左丘", "拓跋", "第五", "赫连", "公羊",
-        "梁丘", "公良", "乐正", "漆雕", "壤驷", "宗政", "巫马", "谷梁", "段干", "东门", "仲孙", "叔孙", "颛孙", "微生",
-        "鲜于", "子车",
-    }
-)  # fmt: skip
-
-
-def api_mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧阳**, 欧阳娜 → 欧阳*; other names as accounts.id_numbers.mask_name."""
-    if name and len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
-        return name[:2] + "*" * (len(name) - 2)
-    return mask_name(name)
-
-
 def sees_in_full(client) -> bool:
     """Only the internal `staff` role reads names and ID numbers in full (api.md)."""
     return isinstance(client, ApiClient) and client.role == ApiRole.STAFF
@@ -39,7 +20,7 @@ def person_summary(person: Person | None, client) -> dict | None:
     balance = person_balance(person)
     return {
         "person_no": person.person_no,
-        "name": person.name if full else api_mask_name(person.name),
+        "name": person.name if full else mask_name(person.name),
         "id_number": person.id_number if full else mask_id_number(person.id_number),
         "insurance_type": INSURANCE_TYPE_API.get(person.insurance_type, person.insurance_type),
         "insurance_status": person.insurance_status,
@@ -105,7 +86,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             if member is None
             else {
                 "person_no": member.person_no,
-                "name": member.name if sees_in_full(client) else api_mask_name(member.name),
+                "name": member.name if sees_in_full(client) else mask_name(member.name),
             },
             "institution": None if institution is None else {"code": institution.code, "name": institution.name},
         }

@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -61,3 +62,16 @@ class PersonLedgerView(APIView):
         page = paginator.paginate_queryset(entries, request, view=self)
         data = LedgerEntrySerializer(page, many=True, context={"client": request.user}).data
         return paginator.get_paginated_response(data)
+
+
+class ApiNotFoundView(APIView):
+    """Any path under /api/v1/ that no endpoint matches: a 404 in the API's error shape (after the usual
+    authentication, so an anonymous caller still gets 401), never Django's HTML page."""
+
+    allowed_roles = ALL_ROLES
+    schema = None  # not an endpoint of the OpenAPI schema
+
+    def _not_found(self, request, *args, **kwargs):
+        raise Http404
+
+    get = post = put = patch = delete = _not_found

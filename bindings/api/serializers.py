@@ -70,6 +70,15 @@ class RevokeSerializer(serializers.Serializer):
     )
 
 
+class ChangePeriodSerializer(serializers.Serializer):
+    valid_to = serializers.DateTimeField(
+        allow_null=True, help_text="新的终止时间（ISO 8601，不带时区按 Asia/Shanghai）；null 为长期有效（R9、R12）"
+    )
+    channel = serializers.ChoiceField(
+        choices=API_CHANNELS, required=False, help_text="修改所经渠道，缺省为建立授权时的线上渠道（否则 app）"
+    )
+
+
 class EligibilitySerializer(serializers.Serializer):
     member_id_number = IdNumberField()
     grantor_id_number = IdNumberField(required=False, allow_null=True)

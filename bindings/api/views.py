@@ -25,6 +25,7 @@ from accounts.selectors import person_get_by_id_number, person_get_by_no
 from bindings.api.serializers import (
     AuthorizationCreateSerializer,
     AuthorizationSerializer,
+    ChangePeriodSerializer,
     ConfirmSerializer,
     EligibilityResultSerializer,
     EligibilitySerializer,
@@ -33,7 +34,12 @@ from bindings.api.serializers import (
 from bindings.models import Authorization, Channel
 from bindings.rules import ONLINE_CHANNELS, Proposal, check_r9_period, check_r10_promise
 from bindings.selectors import authorizations_for_person, eligibility
-from bindings.services import authorization_confirm, authorization_create, authorization_revoke
+from bindings.services import (
+    authorization_change_period,
+    authorization_confirm,
+    authorization_create,
+    authorization_revoke,
+)
 
 TAG = "共济授权"
 
@@ -211,6 +217,35 @@ class AuthorizationRevokeView(APIView):
             raise _as_conflict(error) from None
         except DjangoValidationError as error:
             raise ApiError(400, "INVALID_INPUT", "；".join(error.messages)) from None
+        return Response(_data(authorization, request))
+
+
+class AuthorizationChangePeriodView(APIView):
+    allowed_roles = (ApiRole.CHANNEL,)
+
+    @extend_schema(
+        tags=[TAG],
+        summary="修改共济授权有效期（R12）",
+        description="授权人可随时变更授权：设定新的终止时间或改为长期有效。新的终止时间须晚于开始时间和当前时间，"
+        "否则 422 INVALID_PERIOD；已结束的授权 409 INVALID_TRANSITION。记入审计（R14）。",
+        request=ChangePeriodSerializer,
+        responses={200: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 422: E422},
+    )
+    def post(self, request, pk):
+        authorization = _authorization_or_404(pk)
+        serializer = ChangePeriodSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            authorization = authorization_change_period(
+                authorization=authorization,
+                valid_to=serializer.validated_data["valid_to"],
+                channel=_channel(serializer.validated_data, authorization),
+                api_client=request.user,
+            )
+        except BusinessRuleError as error:
+            if error.code == "INVALID_TRANSITION":
+                raise _as_conflict(error) from None
+            raise
         return Response(_data(authorization, request))
 
 

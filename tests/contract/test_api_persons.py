@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.contract.conftest import PERSON_HEADER, api_for, create_client, make_id
 
@@ -179,10 +180,7 @@ def test_create_api_client_institution_requires_known_code(world):
     assert api_for(token).get("/api/v1/persons/G0001").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config/urls.py (not in this audit's files): a path under /api/v1/ that matches no route (e.g. a "
-    "non-numeric settlement id) gets Django's HTML 404 instead of the JSON error shape",
-)
 def test_unrouted_api_path_404_has_the_error_shape(world):
     error_shape(world.staff.get("/api/v1/settlements/abc"), 404)
+    error_shape(world.staff.post("/api/v1/no-such-endpoint", {}, format="json"), 404)
+    assert APIClient().get("/api/v1/no-such-endpoint").status_code == 401
