@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.paginator import Paginator as DjangoPaginator
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -118,6 +119,18 @@ class SettlementReversalView(APIView):
         return Response(settlement_body(settlement_get(pk=settlement.pk), client))
 
 
+class ExpenditurePagination(StandardPagination):
+    """Pages of expenditure lines whose total count is already known from `expenditure_totals` (the same filtered
+    range, counted in the same aggregate as the sums): no second COUNT(*) over the range for the paginator."""
+
+    known_count: int = 0
+
+    def django_paginator_class(self, object_list, per_page):
+        paginator = DjangoPaginator(object_list, per_page)
+        paginator.count = self.known_count  # Paginator.count is a cached_property: set, it is never queried
+        return paginator
+
+
 class ExpenditureListView(APIView):
     allowed_roles = (ApiRole.CHANNEL, ApiRole.STAFF)
 
@@ -145,7 +158,8 @@ class ExpenditureListView(APIView):
         end = range_bound(request.query_params.get("to"), "to", end=True)
         lines = expenditure_list(grantor=grantor, start=start, end=end)
         totals = expenditure_totals(grantor=grantor, start=start, end=end)
-        paginator = StandardPagination()
+        paginator = ExpenditurePagination()
+        paginator.known_count = totals.count
         page = paginator.paginate_queryset(lines, request, view=self)
         response = paginator.get_paginated_response([expenditure_line_body(line, request.user) for line in page])
         response.data["total_amount"] = money_text(totals.total_amount)
