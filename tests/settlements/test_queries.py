@@ -60,3 +60,16 @@ def test_response_shows_balances_after_the_settlement(institution_api, jiangsu_p
     data = settle(institution_api, member, total="100.00", fund="40.00").json()
     assert data["patient"]["balance"] == "0.00"
     assert data["grantor"]["balance"] == "20.00"
+
+
+def test_expenditure_page_is_four_queries(institution_api, staff_api, jiangsu_policy, django_assert_max_num_queries):
+    grantor = factories.grantor(balance="1000.00")
+    for i in range(3):
+        member = factories.resident(name=f"成员{i}")
+        factories.authorization(grantor, member, Kinship.CHILD)
+        settle(institution_api, member)
+    # token, person with account, totals with the count (one aggregate), the page (no second COUNT)
+    with django_assert_max_num_queries(4):
+        response = staff_api.get(f"/api/v1/persons/{grantor.person_no}/expenditures")
+    data = response.json()
+    assert (data["count"], data["total_amount"], len(data["results"])) == (3, "180.00", 3)
