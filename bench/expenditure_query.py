@@ -1,13 +1,23 @@
-"""Expenditure query and export benchmark on PostgreSQL.
+"""Expenditure query and export benchmark on PostgreSQL, in a ledger of 10 million rows.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ma_settle .venv/bin/python bench/expenditure_query.py \
-        [--rows 200000] [--export-rows 100000] [--samples 200]
+        [--rows 10000000] [--target-lines 2000] [--export-rows 100000] [--samples 200] [--covering-index]
 
-Seeds one grantor whose account holds `--rows` mutual-aid payment entries (bulk inserted, consistent
-balance_after, spread over two years, 10 members), plus 200 other grantors with 50 entries each, then measures:
-  - p50/p95 of `expenditure_list` first page (50 lines) + `expenditure_totals` for random one-month ranges and for
-    the whole history (what GET persons/{no}/expenditures runs);
-  - a streamed CSV export of `--export-rows` lines: wall time and peak Python memory (tracemalloc), bytes written.
+Seeds `--rows` ledger entries directly in SQL (INSERT ... SELECT generate_series; the append-only triggers refuse
+UPDATE and DELETE, not INSERT), the way an append-only ledger grows: entries of every account interleaved in time
+order, so one grantor's lines are spread over the whole table. Of them:
+  - the "target" grantor: every 5000th row, i.e. `--rows`/5000 mutual-aid payments (2 000 for 10 M rows: a
+    realistic grantor paying for 5 members) plus 20 refunds of some of them;
+  - the "heavy" grantor: every 100th row (100 000 for 10 M rows, 10 members): the export and a worst case;
+  - the rest: 4 998 other accounts with allocations, own payments and mutual-aid payments (40 % / 35 % / 25 %).
+Then VACUUM ANALYZE. Measures, for the target and the heavy grantor:
+  - p50/p95 of `expenditure_list` first page (50 lines) + `expenditure_totals` (what GET persons/{no}/expenditures
+    runs) for random one-month ranges and for the whole history;
+  - p50/p95 of the whole API request `GET persons/{no}/expenditures` in process (Django test client: auth, person,
+    totals, page, JSON), whole history;
+  - EXPLAIN (ANALYZE, BUFFERS) of the totals and the page for the target's whole history;
+  - a streamed CSV export of `--export-rows` lines of the heavy grantor: wall time, max RSS, peak Python memory.
+`--covering-index` then adds the index proposed in RESULTS_settlements.md (not in the models) and measures again.
 Prints JSON. Drops and re-creates the database first (scratch database only).
 """
 
@@ -20,63 +30,129 @@ import resource
 import sys
 import time
 import tracemalloc
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+SPAN_DAYS = 730
+
 
 def seed(rows: int):
-    from django.db import connection
+    """Returns (target grantor, heavy grantor)."""
+    from django.db import connection, transaction
 
-    from accounts.models import LedgerEntry, PersonalAccount
     from tests import factories
 
-    factories.policy("320000", spouse_confirmation=False)
+    factories.policy("320000", spouse_confirmation=False, single_relationship=False)
     region = factories.region("320500", "苏州市")
     institution = factories.institution(code="HBENCH02", region=region)
-    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-    span = 730 * 86400
-
-    def fill(grantor, members, count, opening):
-        account = PersonalAccount.objects.get(person=grantor)
-        balance = opening
-        batch = []
-        for i in range(count):
-            amount = Decimal(random.randint(100, 5000)) / 100
-            balance -= amount
-            batch.append(
-                LedgerEntry(
-                    account=account,
-                    kind="mutual_aid_payment",
-                    amount=-amount,
-                    balance_after=balance,
-                    occurred_at=start + datetime.timedelta(seconds=span * i // count + 1),
-                    member=members[i % len(members)],
-                    institution=institution,
-                )
+    target = factories.grantor(name="王常客", balance="1000000.00")
+    target_members = [factories.resident(name=f"常客家属{i}") for i in range(5)]
+    for member in target_members:
+        factories.authorization(target, member, "child")
+    heavy = factories.grantor(name="王大户", balance="100000000.00")
+    heavy_members = [factories.resident(name=f"成员{i}") for i in range(10)]
+    for member in heavy_members:
+        factories.authorization(heavy, member, "child")
+    others_member = factories.resident(name="其他家属")
+    with transaction.atomic(), connection.cursor() as cursor:
+        # 4 998 other employee-insured people with accounts (ID numbers of the right shape, 99 + 16 digits).
+        cursor.execute(
+            """
+            INSERT INTO accounts_person (person_no, id_number, name, sex, birth_date, insurance_type,
+                insurance_status, region_id, category, phone, created_at, updated_at)
+            SELECT 'BENCH' || g, '99' || lpad(g::text, 16, '0'), '背景' || g, '1', DATE '1970-01-01', '310',
+                'normal', '320500', '', '', now(), now()
+            FROM generate_series(1, 4998) g
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO accounts_personalaccount (person_id, balance, opened_at)
+            SELECT id, 1000000.00, now() FROM accounts_person WHERE person_no LIKE 'BENCH%%'
+            """
+        )
+        # Load faster: the other indexes are dropped and rebuilt after the load (constraints stay), and the
+        # deferred foreign-key triggers are skipped for this session only (every key written here exists).
+        cursor.execute(
+            """
+            SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'accounts_ledgerentry'
+            AND indexname NOT IN (SELECT conname FROM pg_constraint)
+            """
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            """
+            WITH ids AS (
+                SELECT (SELECT array_agg(a.id ORDER BY a.id) FROM accounts_personalaccount a
+                        JOIN accounts_person p ON p.id = a.person_id WHERE p.person_no LIKE 'BENCH%%') AS others,
+                       %(target_members)s::bigint[] AS target_members,
+                       %(heavy_members)s::bigint[] AS heavy_members
+            ), rows AS (
+                SELECT g,
+                    CASE WHEN g %% 100 = 0 THEN %(heavy)s
+                         WHEN g %% 5000 = 1 THEN %(target)s
+                         ELSE ids.others[1 + g %% 4998] END AS account_id,
+                    CASE WHEN g %% 100 = 0 OR g %% 5000 = 1 THEN 'mutual_aid_payment'
+                         WHEN g %% 20 < 8 THEN 'allocation'
+                         WHEN g %% 20 < 15 THEN 'own_payment'
+                         ELSE 'mutual_aid_payment' END AS kind,
+                    ((g * 7919) %% 4900 + 100) / 100.0 AS amount,
+                    CASE WHEN g %% 100 = 0 THEN ids.heavy_members[1 + (g / 100) %% 10]
+                         WHEN g %% 5000 = 1 THEN ids.target_members[1 + (g / 5000) %% 5]
+                         ELSE %(others_member)s END AS member_id
+                FROM generate_series(1::bigint, %(rows)s::bigint) g, ids
             )
-            if len(batch) == 5000:
-                LedgerEntry.objects.bulk_create(batch)
-                batch = []
-        LedgerEntry.objects.bulk_create(batch)
-        PersonalAccount.objects.filter(pk=account.pk).update(balance=balance)
+            INSERT INTO accounts_ledgerentry (account_id, kind, amount, balance_after, occurred_at, reference, note,
+                created_at, created_by_id, institution_id, reverses_id, settlement_id, member_id)
+            SELECT account_id, kind, CASE WHEN kind = 'allocation' THEN amount ELSE -amount END, 500000.00,
+                %(start)s::timestamptz + (g::float8 / %(rows)s) * interval '%(span)s days', NULL, '', now(), NULL,
+                %(institution)s, NULL, NULL, CASE WHEN kind = 'mutual_aid_payment' THEN member_id END
+            FROM rows
+            """,
+            {
+                "rows": rows,
+                "span": SPAN_DAYS,
+                "start": START,
+                "heavy": heavy.account.pk,
+                "target": target.account.pk,
+                "target_members": [m.pk for m in target_members],
+                "heavy_members": [m.pk for m in heavy_members],
+                "others_member": others_member.pk,
+                "institution": institution.pk,
+            },
+        )
+        # 20 of the target's payments refunded a day later (a refund line of its own, the payment marked reversed).
+        cursor.execute(
+            """
+            INSERT INTO accounts_ledgerentry (account_id, kind, amount, balance_after, occurred_at, reference, note,
+                created_at, created_by_id, institution_id, reverses_id, settlement_id, member_id)
+            SELECT account_id, 'refund', -amount, 500000.00, occurred_at + interval '1 day', NULL, 'bench', now(),
+                NULL, institution_id, id, NULL, member_id
+            FROM accounts_ledgerentry WHERE account_id = %s AND kind = 'mutual_aid_payment' ORDER BY id LIMIT 20
+            """,
+            [target.account.pk],
+        )
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+    connection.cursor().execute("VACUUM ANALYZE accounts_ledgerentry")
+    return target, heavy
 
-    big = factories.grantor(name="王大户", balance="100000000.00")
-    members = [factories.resident(name=f"成员{i}") for i in range(10)]
-    for member in members:
-        factories.authorization(big, member, "child")
-    fill(big, members, rows, Decimal("100000000.00"))
-    for i in range(200):
-        grantor = factories.grantor(name=f"王{i}", balance="100000.00")
-        member = factories.resident(name=f"李{i}")
-        factories.authorization(grantor, member, "parent")
-        fill(grantor, [member], 50, Decimal("100000.00"))
+
+def plan_lines(sql_and_params) -> list[str]:
+    from django.db import connection
+
+    sql, params = sql_and_params
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE accounts_ledgerentry")
-    return big
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def percentile(values, p):
@@ -86,37 +162,102 @@ def percentile(values, p):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--covering-index", action="store_true")
     args = parser.parse_args()
     assert "postgres" in os.environ.get("DATABASE_URL", ""), "set DATABASE_URL to a scratch PostgreSQL database"
-    from settle_load import fresh_database
+    from settle_load import fresh_database, machine
 
+    host = machine()
     fresh_database()
-    from accounts.models import LedgerEntry
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import LedgerEntry, Person
     from settlements.resources import ExpenditureResource
     from settlements.selectors import expenditure_list, expenditure_totals
+    from tests import factories
 
     started = time.perf_counter()
-    grantor = seed(args.rows)
+    target, heavy = seed(args.rows)
     seeded = time.perf_counter() - started
+    _, token = factories.api_client(role="staff", name="bench-staff")
+    api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('accounts_ledgerentry'))")
+        table_rows, table_size = cursor.fetchone()
 
-    def timed(start, end):
+    def timed(grantor, start, end):
+        grantor = Person.objects.select_related("account").get(pk=grantor.pk)  # as person_or_404 loads it
         t0 = time.perf_counter()
         page = list(expenditure_list(grantor=grantor, start=start, end=end)[:50])
         totals = expenditure_totals(grantor=grantor, start=start, end=end)
         assert len(page) <= 50 and totals.count >= len(page)
         return (time.perf_counter() - t0) * 1000
 
-    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-    month_ms = []
-    for _ in range(args.samples):
-        start = base + datetime.timedelta(days=random.randint(0, 700))
-        month_ms.append(timed(start, start + datetime.timedelta(days=31)))
-    whole_ms = [timed(None, None) for _ in range(max(10, args.samples // 10))]
+    def api_ms(grantor):
+        t0 = time.perf_counter()
+        response = api.get(f"/api/v1/persons/{grantor.person_no}/expenditures")
+        assert response.status_code == 200, response.content[:200]
+        return (time.perf_counter() - t0) * 1000
 
-    # CSV export of the newest `export_rows` lines, streamed as the admin does.
+    def summary(values):
+        return {
+            "p50": round(percentile(values, 0.5), 1),
+            "p95": round(percentile(values, 0.95), 1),
+            "samples": len(values),
+        }
+
+    def measure(grantor, samples):
+        month = []
+        for _ in range(samples):
+            start = START + datetime.timedelta(days=random.randint(0, SPAN_DAYS - 31))
+            month.append(timed(grantor, start, start + datetime.timedelta(days=31)))
+        whole = [timed(grantor, None, None) for _ in range(max(10, samples // 4))]
+        api_whole = [api_ms(grantor) for _ in range(max(10, samples // 4))]
+        lines = expenditure_totals(grantor=grantor).count
+        return {
+            "lines": lines,
+            "month_range_page_plus_totals_ms": summary(month),
+            "whole_history_page_plus_totals_ms": summary(whole),
+            "api_get_expenditures_whole_history_ms": summary(api_whole),
+        }
+
+    def plans(grantor):
+        from settlements.selectors import _expenditure_rows
+
+        grantor = Person.objects.select_related("account").get(pk=grantor.pk)
+        rows = _expenditure_rows(grantor, None, None).order_by().values("id")  # what the totals aggregate reads
+        return {
+            "totals_rows": plan_lines(rows.query.sql_with_params()),
+            "page": plan_lines(expenditure_list(grantor=grantor)[:50].query.sql_with_params()),
+        }
+
+    results = {
+        "machine": host,
+        "ledger_rows_in_table": table_rows,
+        "ledger_table_size": table_size,
+        "seed_s": round(seeded, 1),
+        "target": measure(target, args.samples),
+        "heavy": measure(heavy, max(20, args.samples // 10)),
+        "plans_target": plans(target),
+    }
+    if args.covering_index:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE INDEX ledger_mutual_aid_cover_idx ON accounts_ledgerentry (account_id, occurred_at, id) "
+                "INCLUDE (kind, amount, reverses_id) WHERE kind IN ('mutual_aid_payment', 'refund')"
+            )
+            cursor.execute("VACUUM ANALYZE accounts_ledgerentry")
+        results["with_covering_index"] = {
+            "target": measure(target, args.samples),
+            "heavy": measure(heavy, max(20, args.samples // 10)),
+            "plans_target": plans(target),
+        }
+
+    # CSV export of the heavy grantor's newest `export_rows` lines, streamed as the admin does.
     import csv
 
     class Sink:
@@ -127,8 +268,8 @@ def main():
 
     sink = Sink()
     writer = csv.writer(sink)
-    lines = expenditure_list(grantor=grantor).filter(
-        pk__in=LedgerEntry.objects.filter(account__person=grantor, kind="mutual_aid_payment")
+    lines = expenditure_list(grantor=heavy).filter(
+        pk__in=LedgerEntry.objects.filter(account__person=heavy, kind="mutual_aid_payment")
         .order_by("-occurred_at", "-id")
         .values("pk")[: args.export_rows]
     )
@@ -148,35 +289,16 @@ def main():
             break
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-
-    print(
-        json.dumps(
-            {
-                "ledger_rows_for_grantor": args.rows,
-                "seed_s": round(seeded, 1),
-                "month_range_page_plus_totals_ms": {
-                    "p50": round(percentile(month_ms, 0.5), 1),
-                    "p95": round(percentile(month_ms, 0.95), 1),
-                    "samples": len(month_ms),
-                },
-                "whole_history_page_plus_totals_ms": {
-                    "p50": round(percentile(whole_ms, 0.5), 1),
-                    "p95": round(percentile(whole_ms, 0.95), 1),
-                    "samples": len(whole_ms),
-                },
-                "csv_export": {
-                    "lines": count - 1,
-                    "seconds": round(export_s, 1),
-                    "lines_per_s": round((count - 1) / export_s),
-                    "bytes": sink.size,
-                    "max_rss_mb_before": round(rss_before / 1024, 1),
-                    "max_rss_mb_after": round(rss_after / 1024, 1),
-                    "peak_python_mb_first_20k_lines": round(peak / 2**20, 1),
-                },
-            },
-            indent=2,
-        )
-    )
+    results["csv_export"] = {
+        "lines": count - 1,
+        "seconds": round(export_s, 1),
+        "lines_per_s": round((count - 1) / export_s),
+        "bytes": sink.size,
+        "max_rss_mb_before": round(rss_before / 1024, 1),
+        "max_rss_mb_after": round(rss_after / 1024, 1),
+        "peak_python_mb_first_20k_lines": round(peak / 2**20, 1),
+    }
+    print(json.dumps(results, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

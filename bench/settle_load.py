@@ -1,7 +1,12 @@
 """Settlement load benchmark: gunicorn on PostgreSQL, driven from a second process over loopback.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ma_settle .venv/bin/python bench/settle_load.py \
-        [--grantors 300] [--hot-members 40] [--clients 8] [--requests 600] [--workers 2]
+        [--grantors 300] [--hot-members 40] [--clients 8] [--requests 3000] [--servers 2x4,4x2]
+
+`--servers` lists gunicorn configurations as WORKERSxTHREADS (gthread); each one is started in turn on the same
+seeded database, warmed up (every worker thread opens its database connection; not timed), then measured on the
+three scenarios in the order c, a, b, so that the ratios compare figures of the same run. The server runs as in
+production: DEBUG off, WARNING logging, no access log, persistent connections (CONN_MAX_AGE=60), keep-alive.
 
 Scenarios, each timed from the driver process (wall time, p50/p95/p99 latency per request):
   (a) many grantors: every request is a different family (member of its own grantor): no lock contention;
@@ -83,9 +88,10 @@ def seed(grantors: int, hot_members: int) -> dict:
 
 
 def drive(port: int, token: str, jobs: list[tuple[str, str, dict | None]], clients: int) -> dict:
-    """Send `jobs` (method, path, body) from `clients` keep-alive connections; returns timings."""
+    """Send `jobs` (method, path, body) from `clients` keep-alive connections; returns timings. Bodies are encoded
+    before the clock starts; a dropped connection counts as an error (status 0) and is re-opened."""
     latencies, statuses, lock = [], {}, threading.Lock()
-    queue = list(reversed(jobs))
+    queue = [(method, path, json.dumps(body).encode() if body else None) for method, path, body in reversed(jobs)]
 
     def worker():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -96,13 +102,19 @@ def drive(port: int, token: str, jobs: list[tuple[str, str, dict | None]], clien
                     break
                 method, path, body = queue.pop()
             started = time.perf_counter()
-            connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-            response = connection.getresponse()
-            response.read()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status = 0
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
         connection.close()
 
     started = time.perf_counter()
@@ -143,24 +155,34 @@ def settlement(patient: str, external_id: str) -> dict:
 
 def driver_main(args):
     data = json.loads(Path(args.seed_file).read_text())
-    port, token, n = args.port, data["token"], args.requests
+    port, token, n, tag = args.port, data["token"], args.requests, args.tag
     families, hot = data["families"], data["hot_family"]
-    results = {}
-    results["c_trivial_get_person"] = drive(
-        port, token, [("GET", f"/api/v1/persons/{data['probe_person']}", None)] * n, args.clients
+    probe = ("GET", f"/api/v1/persons/{data['probe_person']}", None)
+    # Warm-up, not timed: every worker thread serves a few requests (opens its database connection, fills caches).
+    drive(port, token, [probe] * (args.clients * 20), args.clients)
+    drive(
+        port,
+        token,
+        [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"{tag}W{i}")) for i in range(100)],
+        args.clients,
     )
+    results = {}
+    results["c_trivial_get_person"] = drive(port, token, [probe] * n, args.clients)
     results["a_many_grantors"] = drive(
         port,
         token,
-        [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"A{i}")) for i in range(n)],
+        [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"{tag}A{i}")) for i in range(n)],
         args.clients,
     )
     results["b_hot_grantor"] = drive(
         port,
         token,
-        [("POST", "/api/v1/settlements", settlement(hot[i % len(hot)], f"B{i}")) for i in range(n)],
+        [("POST", "/api/v1/settlements", settlement(hot[i % len(hot)], f"{tag}B{i}")) for i in range(n)],
         args.clients,
     )
+    trivial = results["c_trivial_get_person"]["rps"]
+    results["ratio_a_to_trivial"] = round(results["a_many_grantors"]["rps"] / trivial, 2)
+    results["ratio_b_to_trivial"] = round(results["b_hot_grantor"]["rps"] / trivial, 2)
     print(json.dumps(results))
 
 
@@ -177,6 +199,7 @@ def check_hot_grantor(person_no: str) -> dict:
         "ledger_sum": str(ledger),
         "consistent": account.balance == ledger and account.balance >= 0,
         "payments": LedgerEntry.objects.filter(account=account, kind="mutual_aid_payment").count(),
+        "negative_balance_after_rows": LedgerEntry.objects.filter(balance_after__lt=0).count(),
     }
 
 
@@ -191,29 +214,20 @@ def machine() -> str:
     pg = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "show server_version"], capture_output=True, text=True
     ).stdout.strip()
-    return f"{cpu}, {os.cpu_count()} CPUs visible (shared), Python {platform.python_version()}, PostgreSQL {pg}"
+    ram = ""
+    with contextlib.suppress(OSError, StopIteration):
+        kb = next(
+            line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+        )
+        ram = f", {int(kb) / 2**20:.1f} GiB RAM"
+    load = f", 1-min load average at start {os.getloadavg()[0]:.2f}"
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs visible (shared){ram}{load}, Python {platform.python_version()}, PostgreSQL {pg}"
+    )
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--grantors", type=int, default=300)
-    parser.add_argument("--hot-members", type=int, default=40)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--seed-file", default="/tmp/settle_load_seed.json")
-    args = parser.parse_args()
-    if args.drive:
-        return driver_main(args)
-    assert "postgres" in os.environ.get("DATABASE_URL", ""), "set DATABASE_URL to a scratch PostgreSQL database"
-    started = time.perf_counter()
-    data = seed(args.grantors, args.hot_members)
-    Path(args.seed_file).write_text(json.dumps(data))
-    seeded = time.perf_counter() - started
-    env = dict(os.environ, CONN_MAX_AGE="60", LOG_LEVEL="WARNING")
+def serve_and_drive(args, workers: int, threads: int, tag: str) -> dict:
+    env = dict(os.environ, CONN_MAX_AGE="60", LOG_LEVEL="WARNING", DEBUG="0")
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -221,11 +235,15 @@ def main():
             "--bind",
             f"127.0.0.1:{args.port}",
             "--workers",
-            str(args.workers),
+            str(workers),
             "--threads",
-            str(args.threads),
+            str(threads),
             "--worker-class",
             "gthread",
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "256",
             "--log-level",
             "warning",
         ],
@@ -235,7 +253,9 @@ def main():
     try:
         for _ in range(100):
             try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/api/v1/schema")
+                probe = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
+                probe.request("GET", "/api/v1/schema")
+                probe.getresponse().read()
                 break
             except OSError:
                 time.sleep(0.2)
@@ -252,6 +272,8 @@ def main():
                 str(args.requests),
                 "--seed-file",
                 args.seed_file,
+                "--tag",
+                tag,
             ],
             capture_output=True,
             text=True,
@@ -260,16 +282,42 @@ def main():
     finally:
         server.terminate()
         server.wait(10)
-    results = json.loads(out.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--grantors", type=int, default=300)
+    parser.add_argument("--hot-members", type=int, default=40)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--servers", default="2x4", help="gunicorn WORKERSxTHREADS, comma-separated")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--seed-file", default="/tmp/settle_load_seed.json")
+    args = parser.parse_args()
+    if args.drive:
+        return driver_main(args)
+    assert "postgres" in os.environ.get("DATABASE_URL", ""), "set DATABASE_URL to a scratch PostgreSQL database"
+    host = machine()
+    started = time.perf_counter()
+    data = seed(args.grantors, args.hot_members)
+    Path(args.seed_file).write_text(json.dumps(data))
+    seeded = time.perf_counter() - started
+    results = {}
+    for config in args.servers.split(","):
+        workers, threads = (int(part) for part in config.strip().split("x"))
+        results[f"gunicorn {workers}x{threads}"] = serve_and_drive(args, workers, threads, tag=f"{workers}x{threads}")
     results["hot_grantor_check"] = check_hot_grantor(data["hot_grantor"])
     results["setup"] = {
         "grantors": args.grantors,
         "hot_members": args.hot_members,
         "clients": args.clients,
         "requests_per_scenario": args.requests,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "gunicorn": "WORKERSxTHREADS, gthread, keep-alive 30 s, DEBUG off, CONN_MAX_AGE=60",
         "seed_s": round(seeded, 1),
-        "machine": machine(),
+        "machine": host,
     }
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
