@@ -7,11 +7,17 @@ import shutil
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
+
+# Property tests judge correctness, not speed (benchmarks do that): no per-example deadline on a busy
+# two-core CI machine.
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 
 def pytest_collection_modifyitems(config, items):
