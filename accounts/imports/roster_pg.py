@@ -14,10 +14,12 @@
    opens the personal accounts of the employee-insured rows it wrote in the same statement. R13 is then
    applied once (accounts.services.person_changes_apply, source="import").
 
-Generated 人员编号 are the region code and 14 digits: a random base per region, then consecutive numbers in
-ID-number order for the file's new people of that region. The base is checked against the table and the
-file's own numbers (one index range probe per region) and drawn again on a hit, so they are unique before
-the unique index is asked; consecutive numbers also keep the person_no indexes' inserts local.
+Generated 人员编号 are the region code and 14 digits: a random base per region, plus the row's rank among the
+file's rows of that region with a blank 人员编号 (counted while streaming, so no window function or sort). The
+base is checked against the table and the file's own numbers (one index range probe per region) and drawn
+again on a hit, so they are unique before the unique index is asked. New people are inserted in ID-number
+order (sorted under "C", which for digit strings is the same order and much cheaper than the database
+collation), which keeps the id_number indexes' inserts local.
 """
 
 import datetime
@@ -33,7 +35,7 @@ from accounts.services import ENDING_STATUSES, PersonChanges
 STAGE = "import_person_stage"
 STAGE_COLUMNS = (
     "line", "id_number", "name", "sex", "birth_date", "insurance_type", "insurance_status", "region_id",
-    "category", "person_no", "phone",
+    "category", "person_no", "phone", "seq",
 )  # fmt: skip
 FLUSH_ROWS = 5000
 FORMULA_START = frozenset("=+-@")
@@ -118,7 +120,7 @@ class StagedRoster:
             cursor.execute(
                 f"""CREATE TEMP TABLE {STAGE} (line integer, id_number text, name text, sex text, birth_date date,
                     insurance_type text, insurance_status text, region_id text, category text, person_no text,
-                    phone text) ON COMMIT DROP"""
+                    phone text, seq bigint) ON COMMIT DROP"""
             )
             with cursor.cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
                 self._stream(records, index, copy)
@@ -169,15 +171,18 @@ class StagedRoster:
                     if key not in seen and (no_key is None or no_key not in seen_no):
                         seen.add(key)
                         if no_key is None:
-                            blank_no[region] = blank_no.get(region, 0) + 1
+                            seq = blank_no.get(region, 0)
+                            blank_no[region] = seq + 1
                         else:
                             seen_no.add(no_key)
                             self.given_person_no += 1
+                            seq = 0
                         text = name + person_no + phone
                         if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
                             name, person_no, phone = _escape(name), _escape(person_no), _escape(phone)
+                        code = categories[category] if category else ""
                         out = (f"{line}\t{idn}\t{name}\t{facts[0]}\t{facts[1]}\t{itype}\t{status}\t{region}\t"
-                               f"{categories[category] if category else ''}\t{person_no}\t{phone}\n")  # fmt: skip
+                               f"{code}\t{person_no}\t{phone}\t{seq}\n")  # fmt: skip
             if out is None:
                 out = self._generic(line, cells, index)
                 if out is None:
@@ -203,12 +208,15 @@ class StagedRoster:
         d = row.data
         idn, facts = d["id_number"]
         person_no = d.get("person_no", "")
+        seq = 0
         if person_no:
             self.given_person_no += 1
         else:
-            self.blank_no_by_region[d["region"]] = self.blank_no_by_region.get(d["region"], 0) + 1
+            seq = self.blank_no_by_region.get(d["region"], 0)
+            self.blank_no_by_region[d["region"]] = seq + 1
         fields = (str(line), idn, d["name"], facts.sex, facts.birth_date.isoformat(), d["insurance_type"],
-                  d["insurance_status"], d["region"], d.get("category", ""), person_no, d.get("phone", ""))  # fmt: skip
+                  d["insurance_status"], d["region"], d.get("category", ""), person_no, d.get("phone", ""),
+                  str(seq))  # fmt: skip
         return "\t".join(_escape(f) for f in fields) + "\n"
 
     # --- 3: the whole file at once ----------------------------------------------------------------------
@@ -342,19 +350,17 @@ class StagedRoster:
         cursor.execute(
             f"""WITH base AS (SELECT * FROM unnest(%s::text[], %s::bigint[]) AS b(region_id, base)),
                 fresh AS (
-                    SELECT s.*, row_number() OVER (PARTITION BY s.region_id, s.person_no = '' ORDER BY s.id_number)
-                           AS n
-                    FROM {STAGE} s
+                    SELECT s.* FROM {STAGE} s
                     WHERE NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number)),
                 inserted AS (
                     INSERT INTO {person} (person_no, id_number, name, sex, birth_date, insurance_type,
                                           insurance_status, region_id, category, phone, created_at, updated_at)
                     SELECT CASE WHEN f.person_no <> '' THEN f.person_no
-                                ELSE f.region_id || lpad((b.base + f.n - 1)::text, 14, '0') END,
+                                ELSE f.region_id || lpad((b.base + f.seq)::text, 14, '0') END,
                            f.id_number, f.name, f.sex, f.birth_date, f.insurance_type, f.insurance_status,
                            f.region_id, f.category, f.phone, %s, %s
                     FROM fresh f LEFT JOIN base b ON b.region_id = f.region_id
-                    ORDER BY f.id_number
+                    ORDER BY f.id_number COLLATE "C"
                     RETURNING id, insurance_type)
                 INSERT INTO {account} (person_id, balance, opened_at)
                 SELECT i.id, 0, %s FROM inserted i WHERE i.insurance_type = %s""",
