@@ -249,7 +249,9 @@ def main():
 
     pg_reset(options.pg_db)
     prepare(pg_env, workdir)
+    load_before = os.getloadavg()
     results["pg"], results["pg_mb"], out = manage(pg_env, "import_data", "persons", str(roster))
+    load_after = os.getloadavg()
     print(out.strip().splitlines()[-1])
     results["pg_again"], results["pg_again_mb"], out = manage(pg_env, "import_data", "persons", str(roster))
     print(out.strip().splitlines()[-1])
@@ -283,6 +285,8 @@ def main():
         print(f"{label:<44}{results[key]:>10.2f}{rate[key]:>12,.0f}{results[mb] if mb else '':>10}")
     admin_line = admin_out.strip().splitlines()[0]
     print(f"admin preview+confirm, 20k XLSX, PostgreSQL: {admin_line} (peak {results['admin_mb']} MB)")
+    print(f"load average (1, 5, 15 min) before / after the PostgreSQL import: {load_before} / {load_after}"
+          f" on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"ratio import_data PG / COPY: {rate['pg'] / rate['copy']:.2f}")
     print(f"ratio import_data PG / import-export peer: {rate['pg'] / rate['peer']:.1f}x")
     print(f"ratio re-import / import (PG): {rate['pg_again'] / rate['pg']:.2f}")
