@@ -153,6 +153,53 @@ def settlement(patient: str, external_id: str) -> dict:
     }
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes (and their threads), from /proc; vanished processes count 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def server_pids(master: int) -> list[int]:
+    """The gunicorn master and its workers."""
+    pids = [master]
+    with contextlib.suppress(OSError):
+        pids += [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    return pids
+
+
+def postgres_pids(database: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def measured(port, token, jobs, clients, master: int) -> dict:
+    """`drive` plus the CPU the server processes and their PostgreSQL backends spent per request."""
+    from urllib.parse import urlparse
+
+    database = urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
+    backends = postgres_pids(database)
+    pids = server_pids(master)
+    server_before, pg_before, driver_before = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
+    result = drive(port, token, jobs, clients)
+    n = result["requests"]
+    result["cpu_ms_per_request"] = {
+        "gunicorn": round((cpu_seconds(pids) - server_before) / n * 1000, 2),
+        "postgres_backends": round((cpu_seconds(backends) - pg_before) / n * 1000, 2),
+        "driver": round((time.process_time() - driver_before) / n * 1000, 2),
+    }
+    return result
+
+
 def driver_main(args):
     data = json.loads(Path(args.seed_file).read_text())
     port, token, n, tag = args.port, data["token"], args.requests, args.tag
@@ -167,18 +214,20 @@ def driver_main(args):
         args.clients,
     )
     results = {}
-    results["c_trivial_get_person"] = drive(port, token, [probe] * n, args.clients)
-    results["a_many_grantors"] = drive(
+    results["c_trivial_get_person"] = measured(port, token, [probe] * n, args.clients, args.master)
+    results["a_many_grantors"] = measured(
         port,
         token,
         [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"{tag}A{i}")) for i in range(n)],
         args.clients,
+        args.master,
     )
-    results["b_hot_grantor"] = drive(
+    results["b_hot_grantor"] = measured(
         port,
         token,
         [("POST", "/api/v1/settlements", settlement(hot[i % len(hot)], f"{tag}B{i}")) for i in range(n)],
         args.clients,
+        args.master,
     )
     trivial = results["c_trivial_get_person"]["rps"]
     results["ratio_a_to_trivial"] = round(results["a_many_grantors"]["rps"] / trivial, 2)
@@ -274,6 +323,8 @@ def serve_and_drive(args, workers: int, threads: int, tag: str) -> dict:
                 args.seed_file,
                 "--tag",
                 tag,
+                "--master",
+                str(server.pid),
             ],
             capture_output=True,
             text=True,
@@ -295,6 +346,7 @@ def main():
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--master", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--seed-file", default="/tmp/settle_load_seed.json")
     args = parser.parse_args()
     if args.drive:

@@ -32,9 +32,11 @@ from settlements.models import Settlement, SettlementStatus
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
 
 # A mutual-aid payment, or the refund of one (a refund of the grantor's own payment is not an expenditure
-# for a family member).
+# for a family member). The refund test is a correlated EXISTS, not a join: with no join in the filter the
+# planner can walk the (account, occurred_at, id) index newest first and stop after one page.
 EXPENDITURE_FILTER = Q(kind=LedgerEntryKind.MUTUAL_AID_PAYMENT) | Q(
-    kind=LedgerEntryKind.REFUND, reverses__kind=LedgerEntryKind.MUTUAL_AID_PAYMENT
+    Q(kind=LedgerEntryKind.REFUND),
+    Exists(LedgerEntry.objects.filter(pk=OuterRef("reverses_id"), kind=LedgerEntryKind.MUTUAL_AID_PAYMENT)),
 )
 
 
@@ -84,7 +86,7 @@ def expenditure_list(*, grantor: Person, start=None, end=None) -> QuerySet[Ledge
             is_refund=ExpressionWrapper(Q(kind=LedgerEntryKind.REFUND), output_field=BooleanField()),
             is_reversed=Exists(LedgerEntry.objects.filter(reverses_id=OuterRef("pk"))),
         )
-        .select_related("member", "member__region", "member__account", "institution")
+        .select_related("member", "member__account", "institution")
         .order_by("-occurred_at", "-id")
     )
 
