@@ -166,12 +166,18 @@ def main():
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--covering-index", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="measure the database seeded by an earlier run")
     args = parser.parse_args()
     assert "postgres" in os.environ.get("DATABASE_URL", ""), "set DATABASE_URL to a scratch PostgreSQL database"
     from settle_load import fresh_database, machine
 
     host = machine()
-    fresh_database()
+    if args.reuse:
+        from settle_load import setup_django
+
+        setup_django()
+    else:
+        fresh_database()
     from django.db import connection
     from django.test import Client
 
@@ -181,9 +187,14 @@ def main():
     from tests import factories
 
     started = time.perf_counter()
-    target, heavy = seed(args.rows)
+    if args.reuse:
+        target, heavy = Person.objects.get(name="王常客"), Person.objects.get(name="王大户")
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS ledger_mutual_aid_cover_idx")
+    else:
+        target, heavy = seed(args.rows)
     seeded = time.perf_counter() - started
-    _, token = factories.api_client(role="staff", name="bench-staff")
+    _, token = factories.api_client(role="staff", name=f"bench-staff-{time.time_ns()}")
     api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
     with connection.cursor() as cursor:
         cursor.execute(

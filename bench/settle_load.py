@@ -275,8 +275,10 @@ def machine() -> str:
     )
 
 
-def serve_and_drive(args, workers: int, threads: int, tag: str) -> dict:
+def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "") -> dict:
     env = dict(os.environ, CONN_MAX_AGE="60", LOG_LEVEL="WARNING", DEBUG="0")
+    if options:  # psycopg connection options for the server only, through DATABASE_URL's query string
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"] + ("&" if "?" in os.environ["DATABASE_URL"] else "?") + options
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -342,7 +344,12 @@ def main():
     parser.add_argument("--hot-members", type=int, default=40)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--servers", default="2x4", help="gunicorn WORKERSxTHREADS, comma-separated")
+    parser.add_argument(
+        "--servers",
+        default="2x4",
+        help="gunicorn WORKERSxTHREADS, comma-separated; WORKERSxTHREADS+OPTS adds OPTS (e.g. "
+        "server_side_binding=true&prepare_threshold=1) to the server's DATABASE_URL",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
@@ -359,8 +366,11 @@ def main():
     seeded = time.perf_counter() - started
     results = {}
     for config in args.servers.split(","):
-        workers, threads = (int(part) for part in config.strip().split("x"))
-        results[f"gunicorn {workers}x{threads}"] = serve_and_drive(args, workers, threads, tag=f"{workers}x{threads}")
+        shape, _, options = config.strip().partition("+")
+        workers, threads = (int(part) for part in shape.split("x"))
+        label = f"gunicorn {workers}x{threads}" + (f" +{options}" if options else "")
+        tag = f"{workers}x{threads}{'p' if options else ''}"
+        results[label] = serve_and_drive(args, workers, threads, tag=tag, options=options)
     results["hot_grantor_check"] = check_hot_grantor(data["hot_grantor"])
     results["setup"] = {
         "grantors": args.grantors,
