@@ -68,8 +68,11 @@ def province_code(region_code: str) -> str:
 
 
 class Person(models.Model):
-    person_no = models.CharField(_("person number"), max_length=30, unique=True)
-    id_number = models.CharField(_("ID number"), max_length=18, unique=True, validators=[validate_id_number])
+    # Unique through Meta.constraints rather than unique=True: PostgreSQL then keeps one index per column
+    # instead of adding a varchar_pattern_ops copy that nothing uses (lookups are exact) and that every
+    # roster row would pay for.
+    person_no = models.CharField(_("person number"), max_length=30)
+    id_number = models.CharField(_("ID number"), max_length=18, validators=[validate_id_number])
     name = models.CharField(_("name"), max_length=50)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
     birth_date = models.DateField(_("birth date"), editable=False)
@@ -77,7 +80,10 @@ class Person(models.Model):
     insurance_status = models.CharField(
         _("insurance status"), max_length=12, choices=InsuranceStatus.choices, default=InsuranceStatus.NORMAL
     )
-    region = models.ForeignKey(Region, models.PROTECT, verbose_name=_("insured region"), related_name="+")
+    # No index of its own: person_filters_idx (region, insurance type, status) serves region lookups.
+    region = models.ForeignKey(
+        Region, models.PROTECT, verbose_name=_("insured region"), related_name="+", db_index=False
+    )
     category = models.CharField(_("personnel category"), max_length=10, choices=PersonnelCategory.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -88,13 +94,14 @@ class Person(models.Model):
         verbose_name_plural = _("insured people")
         ordering = ["person_no"]
         indexes = [
-            models.Index(fields=["name"], name="person_name_idx"),
-            # LIKE '张%' prefix searches on PostgreSQL need the pattern operator class under C.UTF-8 and
-            # other non-C collations (ignored on SQLite, whose LIKE prefix uses the plain index).
+            # One name index serves exact names and LIKE '张%' prefixes: on PostgreSQL with the pattern operator
+            # class (needed under C.UTF-8 and other non-C collations), on SQLite a plain index.
             models.Index(fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["region", "insurance_type", "insurance_status"], name="person_filters_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["id_number"], name="person_id_number_unique"),
+            models.UniqueConstraint(fields=["person_no"], name="person_no_unique"),
             models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_id_number_shape"),
         ]
 
