@@ -205,10 +205,13 @@ class LedgerEntry(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["account", "occurred_at", "id"], name="ledger_account_time_idx"),
+            # Expenditure details (S8): a grantor's page walks this index newest-first; `include` makes the
+            # totals an index-only scan on PostgreSQL (ignored on SQLite).
             models.Index(
                 fields=["account", "occurred_at", "id"],
                 name="ledger_mutual_aid_idx",
                 condition=Q(kind__in=["mutual_aid_payment", "refund"]),
+                include=["kind", "amount", "reverses"],
             ),
         ]
         constraints = [
