@@ -276,7 +276,7 @@ def machine() -> str:
 
 
 def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "") -> dict:
-    env = dict(os.environ, CONN_MAX_AGE="60", LOG_LEVEL="WARNING", DEBUG="0")
+    env = dict(os.environ, CONN_MAX_AGE="60", CONN_HEALTH_CHECKS="0", LOG_LEVEL="WARNING", DEBUG="0")
     if options:  # psycopg connection options for the server only, through DATABASE_URL's query string
         env["DATABASE_URL"] = os.environ["DATABASE_URL"] + ("&" if "?" in os.environ["DATABASE_URL"] else "?") + options
     server = subprocess.Popen(
@@ -377,7 +377,7 @@ def main():
         "hot_members": args.hot_members,
         "clients": args.clients,
         "requests_per_scenario": args.requests,
-        "gunicorn": "WORKERSxTHREADS, gthread, keep-alive 30 s, DEBUG off, CONN_MAX_AGE=60",
+        "gunicorn": "WORKERSxTHREADS, gthread, keep-alive 30 s, DEBUG off, CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=0",
         "seed_s": round(seeded, 1),
         "machine": host,
     }
