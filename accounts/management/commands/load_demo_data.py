@@ -23,4 +23,4 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label}：用户名 {username}  密码 {password}")
         self.stdout.write("接口令牌（Authorization: Token <令牌>，每次运行重新生成）：")
         for name, role, token in result.tokens:
-            self.stdout.write(f"  {name}（{role}）：{token}")
+            self.stdout.write(f"  {name}（{role}）: {token}")
