@@ -248,15 +248,6 @@ class PersonalAccountAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
     def holder(self, obj):
         return masked_person(obj.person)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
@@ -278,15 +269,6 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
     @admin.display(description=_("member paid for"))
     def member_display(self, obj):
         return masked_person(obj.member) if obj.member_id else "-"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CrossRegionFiling)
