@@ -77,18 +77,11 @@ class MutualAidFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SettlementItemInline(admin.TabularInline):
+class SettlementItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SettlementItem
     fields = ("name", "kind", "catalogue_code", "amount", "eligible")
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Settlement)
