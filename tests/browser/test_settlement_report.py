@@ -9,12 +9,12 @@ import pytest
 
 from bindings.models import Kinship
 from tests import factories
+from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import _api
 from tests.settlements.helpers import settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def ensure_staff_groups():
