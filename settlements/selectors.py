@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     BooleanField,
     Count,
@@ -26,7 +27,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person, PersonalAccount
-from bindings.models import Authorization, AuthorizationStatus
+from bindings.models import LIVE_STATUSES, Authorization, AuthorizationStatus
 from settlements.models import Settlement, SettlementStatus
 
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
@@ -262,3 +263,115 @@ def months_with_settlements(limit: int = 24) -> list[datetime.date]:
         .order_by("-month")[:limit]
     )
     return [m.date() if isinstance(m, datetime.datetime) else m for m in months]
+
+
+# --- The settlement engine's hot reads (hand-written SQL) ----------------------------------------------------------
+#
+# Performance (bench/RESULTS_settlements.md, "After CPU profiling"): building and compiling a QuerySet costs 0.5–1.3 ms
+# of Python per query on the benchmark machine, sending a fixed SQL string ~0.1 ms, and these two reads were a third
+# of a settlement's CPU. Their SQL is therefore written once, below, with the column lists taken from the models so
+# that a new field cannot be forgotten; rows become ordinary model instances (`Model.from_db`, the backend's and the
+# fields' converters applied as the ORM does, so SQLite and PostgreSQL return the same values).
+# tests/settlements/test_hot_selectors.py checks them against the ORM queries they replace.
+
+
+class ModelColumns:
+    """Every concrete column of `model` under a table alias, for a SELECT list, and the row slice → instance step."""
+
+    def __init__(self, model, alias: str):
+        self.model = model
+        self.fields = model._meta.concrete_fields
+        self.attnames = [f.attname for f in self.fields]
+        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
+        self.width = len(self.fields)
+        self._cols = [f.get_col(alias) for f in self.fields]
+        self._converters: dict[str, list] = {}
+
+    def _converters_for(self, connection) -> list[tuple[int, list, object]]:
+        # What SQLCompiler.get_converters does, once per database vendor (on PostgreSQL these models need none).
+        found = self._converters.get(connection.vendor)
+        if found is None:
+            found = []
+            for index, col in enumerate(self._cols):
+                converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if converters:
+                    found.append((index, converters, col))
+            self._converters[connection.vendor] = found
+        return found
+
+    def load(self, row, start: int, connection):
+        """The instance in `row[start:start + width]`, or None where a LEFT JOIN found nothing (primary key NULL)."""
+        values = list(row[start : start + self.width])
+        if values[self.attnames.index(self.model._meta.pk.attname)] is None:
+            return None
+        for index, converters, col in self._converters_for(connection):
+            for converter in converters:
+                values[index] = converter(values[index], col, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+_PERSON, _PATIENT_ACCOUNT = ModelColumns(Person, "p"), ModelColumns(PersonalAccount, "a")
+_PATIENT_SQL = f"""
+    SELECT {_PERSON.sql}, {_PATIENT_ACCOUNT.sql},
+           (SELECT s."id" FROM "{Settlement._meta.db_table}" s
+             WHERE s."institution_id" = %s AND s."external_id" = %s LIMIT 1)
+      FROM "{Person._meta.db_table}" p
+      LEFT OUTER JOIN "{PersonalAccount._meta.db_table}" a ON a."person_id" = p."id"
+     WHERE p."id_number" = %s
+     LIMIT 1"""  # noqa: S608 - identifiers come from model meta, values are parameters
+
+
+def patient_for_settlement(*, id_number: str, institution_id: int, external_id: str) -> Person | None:
+    """The patient with its personal account (`patient.account`, or RelatedObjectDoesNotExist if it has none) and
+    `existing_settlement_id`: the id of a settlement already stored under (institution, external_id), else None.
+    One query; `id_number` is already normalised."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(_PATIENT_SQL, [institution_id, external_id, id_number])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    patient = _PERSON.load(row, 0, connection)
+    account = _PATIENT_ACCOUNT.load(row, _PERSON.width, connection)
+    _cache_account(patient, account)
+    patient.existing_settlement_id = row[-1]
+    return patient
+
+
+def _cache_account(person: Person, account: PersonalAccount | None) -> None:
+    """What select_related("account") leaves behind: both sides of the one-to-one cached (None: no account)."""
+    Person.account.related.set_cached_value(person, account)
+    if account is not None:
+        PersonalAccount.person.field.set_cached_value(account, person)
+
+
+_AUTHORIZATION, _GRANTOR, _GRANTOR_ACCOUNT = (
+    ModelColumns(Authorization, "au"),
+    ModelColumns(Person, "g"),
+    ModelColumns(PersonalAccount, "ga"),
+)
+_PAYERS_SQL = f"""
+    SELECT {_AUTHORIZATION.sql}, {_GRANTOR.sql}, {_GRANTOR_ACCOUNT.sql}
+      FROM "{Authorization._meta.db_table}" au
+     INNER JOIN "{Person._meta.db_table}" g ON g."id" = au."grantor_id"
+      LEFT OUTER JOIN "{PersonalAccount._meta.db_table}" ga ON ga."person_id" = g."id"
+     WHERE au."member_id" = %s AND au."status" IN ({", ".join(["%s"] * len(LIVE_STATUSES))})
+     ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers from model meta
+
+
+def live_authorizations_of(member: Person) -> list[Authorization]:
+    """`bindings.rules.member_authorizations(member)` (live, S2 payment order) as the engine reads it: each with its
+    grantor and the grantor's account loaded, and `member` set to the given instance. One query."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(_PAYERS_SQL, [member.pk, *LIVE_STATUSES])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        authorization = _AUTHORIZATION.load(row, 0, connection)
+        grantor = _GRANTOR.load(row, _AUTHORIZATION.width, connection)
+        _cache_account(grantor, _GRANTOR_ACCOUNT.load(row, _AUTHORIZATION.width + _GRANTOR.width, connection))
+        authorization.grantor = grantor
+        authorization.member = member
+        found.append(authorization)
+    return found

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.id_numbers import normalize_id_number
@@ -40,7 +40,6 @@ from accounts.services import accounts_debit_locked, accounts_lock, ledger_entry
 from bindings.models import GeographicScope
 from bindings.rules import (
     dedupe,
-    member_authorizations,
     no_authorization_reason,
     policy_in_force,
     policy_memo,
@@ -57,6 +56,7 @@ from settlements.models import (
     SettlementItem,
     SettlementStatus,
 )
+from settlements.selectors import live_authorizations_of, patient_for_settlement
 
 
 class IdempotencyConflict(BusinessRuleError):
@@ -228,16 +228,12 @@ def _patient_and_existing(
     *, institution: Institution, payload: dict, fingerprint: str
 ) -> tuple[Person | None, Settlement | None]:
     """The patient (with the account) and an earlier settlement under the same key, in one query in the usual
-    case (performance: the idempotency look-up rides along as a subquery). Raises IdempotencyConflict."""
-    same_key = Settlement.objects.filter(institution=institution, external_id=payload["external_id"])
-    patient = next(
-        iter(
-            Person.objects.select_related("account")
-            .filter(id_number=normalize_id_number(payload["patient_id_number"]))
-            .annotate(existing_settlement_id=Subquery(same_key.values("pk")[:1]))
-            .order_by()[:1]
-        ),
-        None,
+    case (performance: the idempotency look-up rides along as a subquery, and the SQL is hand-written:
+    `selectors.patient_for_settlement`). Raises IdempotencyConflict."""
+    patient = patient_for_settlement(
+        id_number=normalize_id_number(payload["patient_id_number"]),
+        institution_id=institution.pk,
+        external_id=payload["external_id"],
     )
     if patient is None:
         return None, _existing(institution, payload["external_id"], fingerprint)
@@ -265,11 +261,9 @@ def _existing(institution: Institution, external_id: str, fingerprint: str) -> S
 
 def _payers(patient: Person, now) -> list[tuple[object, list[Reason]]]:
     """`bindings.rules.member_payers` with only the joins the engine reads (grantor and its account; the member
-    is the patient already in hand): the same authorizations, in the same S2 order, with the same reasons."""
-    authorizations = list(member_authorizations(patient).select_related(None).select_related("grantor__account"))
-    for authorization in authorizations:
-        authorization.member = patient
-    return [(a, usage_reasons(a, now)) for a in authorizations]
+    is the patient already in hand), read by hand-written SQL (`selectors.live_authorizations_of`, performance):
+    the same authorizations, in the same S2 order, with the same reasons."""
+    return [(a, usage_reasons(a, now)) for a in live_authorizations_of(patient)]
 
 
 def settlement_create(*, institution: Institution, api_client, payload: dict, response_builder=None):

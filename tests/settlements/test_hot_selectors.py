@@ -1,0 +1,89 @@
+"""The settlement engine's hand-written reads (settlements.selectors, "hot reads") return what the ORM queries they
+replace return: the same instances, field for field, the same related objects cached, the same order."""
+
+import datetime
+
+import pytest
+from django.db.models import Subquery
+from django.utils import timezone
+
+from accounts.models import Person
+from bindings.models import Authorization, AuthorizationStatus, Kinship
+from bindings.rules import member_authorizations
+from settlements.models import Settlement
+from settlements.selectors import live_authorizations_of, patient_for_settlement
+from tests import factories
+from tests.settlements.helpers import body
+
+pytestmark = pytest.mark.django_db
+
+
+def fields_of(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_patient_matches_the_orm_with_its_account_and_no_earlier_settlement(institution):
+    patient = factories.person(name="王小明", balance="30.00")
+    found = patient_for_settlement(id_number=patient.id_number, institution_id=institution.pk, external_id="X1")
+    orm = Person.objects.select_related("account").get(pk=patient.pk)
+    assert fields_of(found) == fields_of(orm)
+    assert fields_of(found.account) == fields_of(orm.account)
+    assert found.account.person is found
+    assert found.existing_settlement_id is None
+
+
+def test_patient_without_an_account_raises_like_select_related(institution):
+    resident = factories.resident()
+    found = patient_for_settlement(id_number=resident.id_number, institution_id=institution.pk, external_id="X1")
+    with pytest.raises(Person.account.RelatedObjectDoesNotExist):
+        found.account  # noqa: B018 - the descriptor raises, no query
+
+
+def test_patient_carries_the_earlier_settlement_under_the_same_key(institution_api, institution, jiangsu_policy):
+    patient = factories.person(balance="100.00")
+    payload = body(patient)
+    institution_api.post("/api/v1/settlements", payload, format="json")
+    stored = Settlement.objects.get(institution=institution, external_id=payload["external_id"])
+    found = patient_for_settlement(
+        id_number=patient.id_number, institution_id=institution.pk, external_id=payload["external_id"]
+    )
+    same_key = Settlement.objects.filter(institution=institution, external_id=payload["external_id"])
+    orm = Person.objects.annotate(existing=Subquery(same_key.values("pk")[:1])).get(pk=patient.pk)
+    assert found.existing_settlement_id == orm.existing == stored.pk
+    unknown = factories.id_number()
+    assert patient_for_settlement(id_number=unknown, institution_id=institution.pk, external_id="x") is None
+
+
+def test_live_authorizations_match_member_authorizations(db):
+    factories.policy("320000", single_relationship=False)  # several grantors for one member
+    member = factories.resident(name="李秀英")
+    grantors = [factories.grantor(name=f"授权人{i}", balance=f"{100 * (i + 1)}.00") for i in range(3)]
+    for grantor in grantors:
+        factories.authorization(grantor, member, Kinship.PARENT)
+    old = factories.authorization(factories.grantor(name="已终止"), member, Kinship.PARENT)
+    Authorization.objects.filter(pk=old.pk).update(status=AuthorizationStatus.REVOKED, ended_at=timezone.now())
+    # Same created_at for two of them: the id breaks the tie, as in the ORM's order_by("created_at", "id").
+    member_authorizations(member).filter(grantor=grantors[2]).update(
+        created_at=member_authorizations(member).get(grantor=grantors[1]).created_at
+    )
+    member_authorizations(member).filter(grantor=grantors[0]).update(
+        created_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+
+    found = live_authorizations_of(member)
+    orm = list(member_authorizations(member))
+    assert [a.pk for a in found] == [a.pk for a in orm] and len(found) == 3
+    for mine, theirs in zip(found, orm, strict=True):
+        assert fields_of(mine) == fields_of(theirs)
+        assert fields_of(mine.grantor) == fields_of(theirs.grantor)
+        assert fields_of(mine.grantor.account) == fields_of(theirs.grantor.account)
+        assert mine.member is member
+
+
+def test_live_authorizations_read_in_one_query(jiangsu_policy, django_assert_num_queries):
+    member = factories.resident()
+    factories.authorization(factories.grantor(), member, Kinship.PARENT)
+    with django_assert_num_queries(1):
+        (authorization,) = live_authorizations_of(member)
+        assert authorization.grantor.account.balance > 0
+        assert authorization.grantor.region_id
