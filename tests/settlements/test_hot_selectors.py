@@ -87,3 +87,17 @@ def test_live_authorizations_read_in_one_query(jiangsu_policy, django_assert_num
         (authorization,) = live_authorizations_of(member)
         assert authorization.grantor.account.balance > 0
         assert authorization.grantor.region_id
+
+
+def test_token_look_up_matches_the_orm(institution):
+    from accounts.api.auth import client_by_token_hash, token_hash
+    from accounts.models import ApiClient
+
+    for role, at in (("institution", institution), ("staff", None)):
+        client, token = factories.api_client(role=role, institution=at)
+        found = client_by_token_hash(token_hash(token))
+        orm = ApiClient.objects.select_related("institution").get(pk=client.pk)
+        assert fields_of(found) == fields_of(orm)
+        assert ApiClient.institution.is_cached(found)
+        assert (fields_of(found.institution) if at else None) == (fields_of(orm.institution) if at else None)
+    assert client_by_token_hash(token_hash("no-such-token")) is None
