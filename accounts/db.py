@@ -104,3 +104,38 @@ def lock_rows(queryset, ids):
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+class ModelColumns:
+    """Every concrete column of `model` under a table alias, for a SELECT list, and the row slice → instance step."""
+
+    def __init__(self, model, alias: str):
+        self.model = model
+        self.fields = model._meta.concrete_fields
+        self.attnames = [f.attname for f in self.fields]
+        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
+        self.width = len(self.fields)
+        self._cols = [f.get_col(alias) for f in self.fields]
+        self._converters: dict[str, list] = {}
+
+    def _converters_for(self, connection) -> list[tuple[int, list, object]]:
+        # What SQLCompiler.get_converters does, once per database vendor (on PostgreSQL these models need none).
+        found = self._converters.get(connection.vendor)
+        if found is None:
+            found = []
+            for index, col in enumerate(self._cols):
+                converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if converters:
+                    found.append((index, converters, col))
+            self._converters[connection.vendor] = found
+        return found
+
+    def load(self, row, start: int, connection):
+        """The instance in `row[start:start + width]`, or None where a LEFT JOIN found nothing (primary key NULL)."""
+        values = list(row[start : start + self.width])
+        if values[self.attnames.index(self.model._meta.pk.attname)] is None:
+            return None
+        for index, converters, col in self._converters_for(connection):
+            for converter in converters:
+                values[index] = converter(values[index], col, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)

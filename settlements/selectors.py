@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from accounts.db import ModelColumns
 from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person, PersonalAccount
 from bindings.models import LIVE_STATUSES, Authorization, AuthorizationStatus
 from settlements.models import Settlement, SettlementStatus
@@ -270,44 +271,9 @@ def months_with_settlements(limit: int = 24) -> list[datetime.date]:
 # Performance (bench/RESULTS_settlements.md, "After CPU profiling"): building and compiling a QuerySet costs 0.5–1.3 ms
 # of Python per query on the benchmark machine, sending a fixed SQL string ~0.1 ms, and these two reads were a third
 # of a settlement's CPU. Their SQL is therefore written once, below, with the column lists taken from the models so
-# that a new field cannot be forgotten; rows become ordinary model instances (`Model.from_db`, the backend's and the
-# fields' converters applied as the ORM does, so SQLite and PostgreSQL return the same values).
+# that a new field cannot be forgotten; rows become ordinary model instances through accounts.db.ModelColumns
+# (`Model.from_db`, converters applied as the ORM does, so SQLite and PostgreSQL return the same values).
 # tests/settlements/test_hot_selectors.py checks them against the ORM queries they replace.
-
-
-class ModelColumns:
-    """Every concrete column of `model` under a table alias, for a SELECT list, and the row slice → instance step."""
-
-    def __init__(self, model, alias: str):
-        self.model = model
-        self.fields = model._meta.concrete_fields
-        self.attnames = [f.attname for f in self.fields]
-        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
-        self.width = len(self.fields)
-        self._cols = [f.get_col(alias) for f in self.fields]
-        self._converters: dict[str, list] = {}
-
-    def _converters_for(self, connection) -> list[tuple[int, list, object]]:
-        # What SQLCompiler.get_converters does, once per database vendor (on PostgreSQL these models need none).
-        found = self._converters.get(connection.vendor)
-        if found is None:
-            found = []
-            for index, col in enumerate(self._cols):
-                converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                if converters:
-                    found.append((index, converters, col))
-            self._converters[connection.vendor] = found
-        return found
-
-    def load(self, row, start: int, connection):
-        """The instance in `row[start:start + width]`, or None where a LEFT JOIN found nothing (primary key NULL)."""
-        values = list(row[start : start + self.width])
-        if values[self.attnames.index(self.model._meta.pk.attname)] is None:
-            return None
-        for index, converters, col in self._converters_for(connection):
-            for converter in converters:
-                values[index] = converter(values[index], col, connection)
-        return self.model.from_db(connection.alias, self.attnames, values)
 
 
 _PERSON, _PATIENT_ACCOUNT = ModelColumns(Person, "p"), ModelColumns(PersonalAccount, "a")

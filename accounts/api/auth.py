@@ -6,9 +6,9 @@ from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.db import ModelColumns
 from accounts.models import ApiClient
 from settlements.models import Institution
-from settlements.selectors import ModelColumns  # a generic row-to-instance helper; its natural home is accounts/db.py
 
 
 def token_hash(token: str) -> str:
