@@ -97,6 +97,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (bench/RESULTS_settlements.md). DATABASE_URL's own options, if any, come last and win.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = ("-c jit=off " + options.get("options", "")).strip()
+    # Server-side binding with prepared statements: PostgreSQL CPU per settlement 2.05 -> 1.19 ms
+    # (bench/RESULTS_settlements.md). Off by default: it must not be used behind PgBouncer in transaction mode.
+    if env_bool("DB_SERVER_SIDE_BINDING", False):
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several clerks and API clients at once without "database is locked": WAL lets readers
     # run beside the writer, the busy timeout makes a writer wait instead of failing, and

@@ -39,6 +39,7 @@ class MoneyField(serializers.DecimalField):
 
 def parse_range_bound(value: str | None, name: str, *, end: bool):
     """`from`/`to` query values: a date (whole day, Asia/Shanghai) or an ISO datetime."""
+    value = (value or "").strip()
     if not value:
         return None
     # A plain date is a whole day (`to=2026-03-01` includes that day); parse_datetime would read it as

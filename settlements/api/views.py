@@ -1,10 +1,7 @@
 """Settlement endpoints (api.md): post and read settlements, reverse them, read a grantor's expenditure."""
 
-import datetime
 
 from django.core.paginator import Paginator as DjangoPaginator
-from django.utils import timezone
-from django.utils.dateparse import parse_date
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -28,20 +25,6 @@ from settlements.selectors import expenditure_list, expenditure_totals, settleme
 from settlements.services import AlreadyReversed, IdempotencyConflict, settlement_create, settlement_reverse
 
 ERROR = ErrorSerializer
-
-
-def range_bound(value: str | None, name: str, *, end: bool):
-    """`from`/`to`: a plain date means the whole day in Asia/Shanghai (inclusive `to`), else an ISO datetime.
-
-    Dates are recognised first: Django's parse_datetime also accepts "2025-03-01" as midnight, which would make
-    `to=2025-03-01` exclude that very day.
-    """
-    day = parse_date(value.strip()) if value and len(value.strip()) == 10 else None
-    if day is None:
-        return parse_range_bound(value, name, end=end)
-    if end:
-        day += datetime.timedelta(days=1)
-    return datetime.datetime.combine(day, datetime.time.min, timezone.get_default_timezone())
 
 
 def _conflict(error) -> ApiError:
@@ -154,8 +137,8 @@ class ExpenditureListView(APIView):
     )
     def get(self, request, person_no):
         grantor = person_or_404(person_no)
-        start = range_bound(request.query_params.get("from"), "from", end=False)
-        end = range_bound(request.query_params.get("to"), "to", end=True)
+        start = parse_range_bound(request.query_params.get("from"), "from", end=False)
+        end = parse_range_bound(request.query_params.get("to"), "to", end=True)
         lines = expenditure_list(grantor=grantor, start=start, end=end)
         totals = expenditure_totals(grantor=grantor, start=start, end=end)
         paginator = ExpenditurePagination()
