@@ -17,7 +17,7 @@ Then VACUUM ANALYZE. Measures, for the target and the heavy grantor:
     totals, page, JSON), whole history;
   - EXPLAIN (ANALYZE, BUFFERS) of the totals and the page for the target's whole history;
   - a streamed CSV export of `--export-rows` lines of the heavy grantor: wall time, max RSS, peak Python memory.
-`--covering-index` then adds the index proposed in RESULTS_settlements.md (not in the models) and measures again.
+`--covering-index` then adds the index proposed in docs/benchmarks.md (not in the models) and measures again.
 Prints JSON. Drops and re-creates the database first (scratch database only).
 """
 

@@ -94,11 +94,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: PostgreSQL's JIT spent more compiling the expenditure totals than running them
-    # (bench/RESULTS_settlements.md). DATABASE_URL's own options, if any, come last and win.
+    # (docs/benchmarks.md, "Settlements"). DATABASE_URL's own options, if any, come last and win.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = ("-c jit=off " + options.get("options", "")).strip()
     # Server-side binding with prepared statements: PostgreSQL CPU per settlement 2.05 -> 1.19 ms
-    # (bench/RESULTS_settlements.md). Off by default: it must not be used behind PgBouncer in transaction mode.
+    # (docs/benchmarks.md, "Settlements"). Off by default: it must not be used behind PgBouncer in transaction mode.
     if env_bool("DB_SERVER_SIDE_BINDING", False):
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 1)

@@ -21,7 +21,7 @@ def token_generate() -> str:
 
 # Performance: every API request runs this look-up. Hand-written SQL (`ModelColumns` maps the row to the same
 # instances `ApiClient.objects.select_related("institution").filter(token_hash=...).first()` returns) costs ~0.1 ms
-# of Python instead of ~0.55 ms for building and compiling the QuerySet (bench/RESULTS_settlements.md).
+# of Python instead of ~0.55 ms for building and compiling the QuerySet (docs/benchmarks.md, "Settlements").
 _CLIENT, _INSTITUTION = ModelColumns(ApiClient, "c"), ModelColumns(Institution, "i")
 _CLIENT_SQL = f"""
     SELECT {_CLIENT.sql}, {_INSTITUTION.sql}

@@ -1,5 +1,5 @@
 """Pins the number of database round trips of one settlement, so that an N+1 or a re-read cannot creep back
-(bench/RESULTS_settlements.md: 21 before, 11 after). Counts include the SAVEPOINT / RELEASE that the test's own
+(docs/benchmarks.md, "Settlements": 21 before, 11 after). Counts include the SAVEPOINT / RELEASE that the test's own
 transaction turns the engine's atomic block into (BEGIN / COMMIT in production)."""
 
 from decimal import Decimal
