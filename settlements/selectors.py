@@ -268,7 +268,7 @@ def months_with_settlements(limit: int = 24) -> list[datetime.date]:
 
 # --- The settlement engine's hot reads (hand-written SQL) ----------------------------------------------------------
 #
-# Performance (docs/benchmarks.md, "Settlements", "After CPU profiling"): building and compiling a QuerySet costs 0.5–1.3 ms
+# Performance (docs/benchmarks.md, "After CPU profiling"): building and compiling a QuerySet costs 0.5–1.3 ms
 # of Python per query on the benchmark machine, sending a fixed SQL string ~0.1 ms, and these two reads were a third
 # of a settlement's CPU. Their SQL is therefore written once, below, with the column lists taken from the models so
 # that a new field cannot be forgotten; rows become ordinary model instances through accounts.db.ModelColumns
