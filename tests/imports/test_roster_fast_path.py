@@ -104,3 +104,21 @@ def test_persons_query_count_independent_of_rows(importer, regions):
         assert PersonalAccount.objects.filter(person__id_number__in=ids).count() == n
     assert counts[200] == counts[5_000], counts
     assert max(counts[5_000]) <= 25, counts
+
+
+@postgres_only
+def test_new_people_inserted_in_id_number_order_whatever_the_file_order(importer, regions):
+    """The sort is skipped only when the file already ascends, the anti-join only when every row is new."""
+    ids = list(unique_id_numbers(6, start=datetime.date(1988, 8, 8)))
+    assert "新增 2" in importer.ok("persons", [PERSON_HEADER, person_row(ids[1]), person_row(ids[4])])
+    shuffled = [ids[5], ids[1], ids[3], ids[0], ids[4], ids[2]]  # two known people, four new ones, out of order
+    out = importer.ok("persons", [PERSON_HEADER] + [person_row(idn) for idn in shuffled])
+    assert "新增 4、更新 0、未变 2" in out
+    new = [ids[0], ids[2], ids[3], ids[5]]
+    by_pk = list(Person.objects.filter(id_number__in=new).order_by("pk").values_list("id_number", flat=True))
+    assert by_pk == new
+    ascending = list(unique_id_numbers(3, start=datetime.date(1989, 9, 9)))
+    assert "新增 3" in importer.ok("persons", [PERSON_HEADER] + [person_row(idn) for idn in ascending])
+    by_pk = list(Person.objects.filter(id_number__in=ascending).order_by("pk").values_list("id_number", flat=True))
+    assert by_pk == sorted(ascending)
+    assert Person.objects.count() == 9
