@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.db import lock_rows
+from accounts.id_numbers import normalize_id_number
 from accounts.models import Person
 from accounts.reasons import BusinessRuleError, Reason
 from accounts.services import PersonChanges
@@ -221,12 +222,15 @@ def _refuse_if_past_end(authorization: Authorization, now: datetime.datetime) ->
 @transaction.atomic
 def authorization_confirm(
     *, authorization: Authorization, accept: bool, channel: str, acting_user=None, api_client=None,
-    confirmed_on_site: bool = False, acting_person: Person | None = None,
+    confirmed_on_site: bool = False, acting_person: Person | None = None, acting_id_number: str | None = None,
 ) -> Authorization:
     """R11: the spouse accepts (→ active) or declines (→ declined). When the channel says who is acting
-    (`acting_person`), only the member being bound may answer."""
+    (`acting_person`, or the ID number it verified), only the member being bound may answer."""
     authorization = _locked(authorization)
-    if acting_person is not None and acting_person.pk != authorization.member_id:
+    not_the_member = (acting_person is not None and acting_person.pk != authorization.member_id) or (
+        acting_id_number is not None and normalize_id_number(acting_id_number) != authorization.member.id_number
+    )
+    if not_the_member:
         raise BusinessRuleError([Reason.of("NOT_CONFIRMING_MEMBER")], code="NOT_CONFIRMING_MEMBER")
     if authorization.status != S.PENDING_CONFIRMATION:
         raise BusinessRuleError(

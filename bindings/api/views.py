@@ -77,11 +77,26 @@ def _authorization_or_404(pk) -> Authorization:
     return authorization
 
 
-def _as_conflict(error: BusinessRuleError) -> ApiError:
-    """A state that forbids the action (already ended, not waiting for confirmation) is a 409."""
-    if error.code == "NOT_CONFIRMING_MEMBER":
-        return ApiError(403, error.code, error.message, [r.as_dict() for r in error.reasons])
-    return ApiError(409, error.code, error.message, [r.as_dict() for r in error.reasons])
+# How a refusal of an action on an existing authorization is answered: a state that forbids it (already ended,
+# not waiting for confirmation) is a 409, someone other than the spouse answering is a 403, any other rule a 422.
+ACTION_REFUSAL_STATUS = {"INVALID_TRANSITION": 409, "NOT_CONFIRMING_MEMBER": 403}
+
+
+def _authorization_action(request, pk, serializer_class, action) -> Response:
+    """confirm / revoke / change: validate the body, call the service (`action(authorization, data, channel)`),
+    answer with the authorization or the refusal in the error shape."""
+    authorization = _authorization_or_404(pk)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    try:
+        authorization = action(authorization, data, _channel(data, authorization))
+    except BusinessRuleError as error:
+        status_code = ACTION_REFUSAL_STATUS.get(error.code, 422)
+        raise ApiError(status_code, error.code, error.message, [r.as_dict() for r in error.reasons]) from None
+    except DjangoValidationError as error:
+        raise ApiError(400, "INVALID_INPUT", "；".join(error.messages)) from None
+    return Response(_data(authorization, request))
 
 
 def _channel(validated: dict, authorization: Authorization) -> str:
@@ -166,30 +181,16 @@ class AuthorizationConfirmView(APIView):
         responses={200: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 404: E404, 409: E409},
     )
     def post(self, request, pk):
-        authorization = _authorization_or_404(pk)
-        serializer = ConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        acting_person = None
-        if serializer.validated_data.get("member_id_number"):
-            acting_person = person_get_by_id_number(serializer.validated_data["member_id_number"])
-            if acting_person is None or acting_person.pk != authorization.member_id:
-                raise ApiError(
-                    403,
-                    "NOT_CONFIRMING_MEMBER",
-                    str(Reason.of("NOT_CONFIRMING_MEMBER").message),
-                    [Reason.of("NOT_CONFIRMING_MEMBER").as_dict()],
-                )
-        try:
-            authorization = authorization_confirm(
+        return _authorization_action(
+            request, pk, ConfirmSerializer,
+            lambda authorization, data, channel: authorization_confirm(
                 authorization=authorization,
-                accept=serializer.validated_data["decision"] == "accept",
-                channel=_channel(serializer.validated_data, authorization),
+                accept=data["decision"] == "accept",
+                channel=channel,
                 api_client=request.user,
-                acting_person=acting_person,
-            )
-        except BusinessRuleError as error:
-            raise _as_conflict(error) from None
-        return Response(_data(authorization, request))
+                acting_id_number=data.get("member_id_number"),
+            ),
+        )
 
 
 class AuthorizationRevokeView(APIView):
@@ -203,21 +204,12 @@ class AuthorizationRevokeView(APIView):
         responses={200: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 404: E404, 409: E409},
     )
     def post(self, request, pk):
-        authorization = _authorization_or_404(pk)
-        serializer = RevokeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            authorization = authorization_revoke(
-                authorization=authorization,
-                reason=serializer.validated_data["reason"],
-                channel=_channel(serializer.validated_data, authorization),
-                api_client=request.user,
-            )
-        except BusinessRuleError as error:
-            raise _as_conflict(error) from None
-        except DjangoValidationError as error:
-            raise ApiError(400, "INVALID_INPUT", "；".join(error.messages)) from None
-        return Response(_data(authorization, request))
+        return _authorization_action(
+            request, pk, RevokeSerializer,
+            lambda authorization, data, channel: authorization_revoke(
+                authorization=authorization, reason=data["reason"], channel=channel, api_client=request.user
+            ),
+        )
 
 
 class AuthorizationChangePeriodView(APIView):
@@ -232,21 +224,12 @@ class AuthorizationChangePeriodView(APIView):
         responses={200: AuthorizationSerializer, 400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 422: E422},
     )
     def post(self, request, pk):
-        authorization = _authorization_or_404(pk)
-        serializer = ChangePeriodSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            authorization = authorization_change_period(
-                authorization=authorization,
-                valid_to=serializer.validated_data["valid_to"],
-                channel=_channel(serializer.validated_data, authorization),
-                api_client=request.user,
-            )
-        except BusinessRuleError as error:
-            if error.code == "INVALID_TRANSITION":
-                raise _as_conflict(error) from None
-            raise
-        return Response(_data(authorization, request))
+        return _authorization_action(
+            request, pk, ChangePeriodSerializer,
+            lambda authorization, data, channel: authorization_change_period(
+                authorization=authorization, valid_to=data["valid_to"], channel=channel, api_client=request.user
+            ),
+        )
 
 
 class PersonAuthorizationsView(GenericAPIView):

@@ -269,8 +269,20 @@ def test_confirm_by_someone_else_is_403(channel_api, family):
     )
     assert response.status_code == 403
     assert response.json()["code"] == "NOT_CONFIRMING_MEMBER"
+    stranger = post(
+        channel_api,
+        f"authorizations/{authorization.pk}/confirm",
+        {"decision": "accept", "member_id_number": factories.id_number()},  # insured nowhere
+    )
+    assert stranger.status_code == 403 and stranger.json()["code"] == "NOT_CONFIRMING_MEMBER"
     authorization.refresh_from_db()
     assert authorization.status == AuthorizationStatus.PENDING_CONFIRMATION
+    spouse = post(
+        channel_api,
+        f"authorizations/{authorization.pk}/confirm",
+        {"decision": "accept", "member_id_number": family["spouse"].id_number.lower()},
+    )
+    assert spouse.status_code == 200 and spouse.json()["status"] == "active"
 
 
 @pytest.mark.parametrize("data", [{}, {"decision": "maybe"}])
