@@ -36,7 +36,6 @@ from bindings.models import (
     AuthorizationDocument,
     AuthorizationStatus,
     Channel,
-    DocumentAccess,
 )
 from bindings.rules import BINDING_CHECKS, Proposal, check_r10_promise, evaluate_binding
 from bindings.selectors import authorization_history
@@ -48,6 +47,7 @@ from bindings.services import (
     authorization_revoke,
     authorizations_revoke_for_grantor,
     document_add,
+    document_open,
 )
 
 ADD = "bindings.add_authorization"
@@ -399,10 +399,9 @@ def document_file_view(request, pk, admin_site=None):
     require(request, VIEW_FILE)
     document = get_object_or_404(AuthorizationDocument, pk=pk)
     try:
-        handle = document.file.open("rb")
+        handle = document_open(document=document, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
     except FileNotFoundError:
         raise Http404(_("The file is missing from storage.")) from None
-    DocumentAccess.objects.create(document=document, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
     extension = document.stored_name.rsplit(".", 1)[-1]
     response = FileResponse(
         handle,

@@ -27,6 +27,7 @@ from bindings.models import (
     AuthorizationEvent,
     AuthorizationStatus,
     Channel,
+    DocumentAccess,
     DocumentKind,
 )
 from bindings.rules import Proposal, effective_status, evaluate_binding
@@ -324,6 +325,14 @@ def authorizations_revoke_for_grantor(
         authorization_revoke(authorization=a, reason=reason, channel=channel, acting_user=acting_user)
         for a in qs.order_by("pk")
     ]
+
+
+def document_open(*, document: AuthorizationDocument, user, remote_addr: str | None):
+    """Open a scanned document for a member of staff and record the access (R14: who read which papers, when).
+    Raises FileNotFoundError, recording nothing, when the file is missing from storage."""
+    handle = document.file.open("rb")
+    DocumentAccess.objects.create(document=document, user=user, remote_addr=remote_addr)
+    return handle
 
 
 @transaction.atomic

@@ -273,3 +273,14 @@ def test_document_view_refuses_staff_without_the_permission(client, family):
     response = client.get(reverse("admin:bindings_document_file", args=[document.pk]))
     assert response.status_code == 302  # to the login page
     assert not DocumentAccess.objects.exists()
+
+
+def test_document_missing_from_storage_is_404_and_records_no_access(counter, family):
+    grantor, mother, _wife = family
+    authorization = factories.authorization(grantor, mother, "parent", channel=Channel.COUNTER,
+                                            documents=[_upload()])
+    document = AuthorizationDocument.objects.get(authorization=authorization)
+    document.file.storage.delete(document.file.name)
+    response = counter.get(reverse("admin:bindings_document_file", args=[document.pk]))
+    assert response.status_code == 404
+    assert not DocumentAccess.objects.exists()
