@@ -1,7 +1,6 @@
 """The ledger is the only way a balance changes; the database itself guards it (style.md #4)."""
 
 import io
-import threading
 from decimal import Decimal
 
 import pytest
@@ -13,6 +12,7 @@ from accounts.models import LedgerEntry, LedgerEntryKind, PersonalAccount
 from accounts.reasons import BusinessRuleError
 from accounts.services import account_credit, account_debit, ledger_entry_reverse
 from tests import factories
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -112,25 +112,13 @@ def test_verify_ledger_clean_then_reports_a_mismatch(account):
 def test_concurrent_debits_never_overdraw():
     """Twenty threads each try to take 10.00 from a 100.00 account at once: exactly ten succeed."""
     account = factories.person(balance="100.00").account
-    barrier = threading.Barrier(20)
-    results = []
 
     def pay():
-        try:
-            barrier.wait()
-            account_debit(account=PersonalAccount.objects.get(pk=account.pk), amount="10.00",
-                          kind=LedgerEntryKind.OWN_PAYMENT)
-            results.append("ok")
-        except BusinessRuleError:
-            results.append("refused")
-        finally:
-            connection.close()
+        account_debit(account=PersonalAccount.objects.get(pk=account.pk), amount="10.00",
+                      kind=LedgerEntryKind.OWN_PAYMENT)
+        return "ok"
 
-    threads = [threading.Thread(target=pay) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = ["refused" if isinstance(r, BusinessRuleError) else r for r in run_together([pay] * 20)]
     account.refresh_from_db()
     assert results.count("ok") == 10 and results.count("refused") == 10
     assert account.balance == Decimal("0.00")

@@ -1,37 +1,17 @@
 """R7 under concurrency (PostgreSQL: real row locks and concurrent connections)."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from accounts.reasons import BusinessRuleError
 from bindings.models import Authorization, Channel, Kinship
 from bindings.services import authorization_create
 from tests import factories
+from tests.concurrency import run_together
 
 
 def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, kwargs):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = authorization_create(**kwargs)
-        except BusinessRuleError as error:
-            results[index] = error
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, kw)) for i, kw in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return run_together([lambda kwargs=kwargs: authorization_create(**kwargs) for kwargs in calls])
 
 
 @pytest.mark.postgres

@@ -1,42 +1,20 @@
 """Settlements at the same moment (PostgreSQL: real row locks and concurrent connections)."""
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.models import LedgerEntry, LedgerEntryKind
 from bindings.models import Kinship
 from settlements.models import Settlement
 from tests import factories
+from tests.concurrency import run_together
 from tests.conftest import _api
 from tests.settlements.helpers import balance, body, ledger_sum
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs):
-    """Start every job at once on its own connection; return their results in order."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as error:  # reported by the assertion below
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_simultaneous_identical_requests_have_one_effect(db, region_suzhou):
