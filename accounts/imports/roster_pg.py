@@ -22,11 +22,13 @@ order (sorted under "C", which for digit strings is the same order and much chea
 collation), which keeps the id_number indexes' inserts local.
 """
 
+import contextlib
 import datetime
 import secrets
 
 from django.db import connection
 
+from accounts.db import bulk_load
 from accounts.id_numbers import CHECK_CHARS, WEIGHTS
 from accounts.imports import rows as R
 from accounts.models import InsuranceType, Person, PersonalAccount
@@ -43,6 +45,9 @@ DIGITS = frozenset("0123456789")
 SEX_BY_DIGIT = {str(d): ("1" if d % 2 else "2") for d in range(10)}
 RANDOM_SPAN = 10**14
 MAX_DRAWS = 20
+# New people at least this many, and at least as many as the table holds: the indexes are rebuilt instead
+# of inserted into (accounts.db.bulk_load). Below it the ordinary insert is cheap enough and locks nothing.
+BULK_LOAD_MIN_ROWS = 100_000
 
 
 def _escape(value: str) -> str:
@@ -112,6 +117,7 @@ class StagedRoster:
         self.given_person_no = 0
         self.staged = 0
         self.in_order = True  # the staged ID numbers ascend (the file's order is already the insert order)
+        self.bulk_loaded = False
 
     # --- 1 and 2: rows ----------------------------------------------------------------------------------
     def consume(self, records, index: dict[str, int]) -> None:
@@ -353,13 +359,27 @@ class StagedRoster:
     def _insert(self, cursor) -> None:
         person, account = Person._meta.db_table, PersonalAccount._meta.db_table
         bases = self._bases(cursor)
-        now = self.spec.now
         # Only new rows are inserted, in ID-number order. When every staged row is new, the anti-join is
         # skipped; when the file's (fast-path) rows already ascend, the stage's scan order is that order and
         # the sort is skipped (same rows, same order, same ids).
         only_new = f"WHERE NOT EXISTS (SELECT 1 FROM {person} p WHERE p.id_number = s.id_number)"
         fresh = "" if self.all_new else only_new
         order = "" if self.in_order else 'ORDER BY f.id_number COLLATE "C"'
+        loading = bulk_load([person, account]) if self._wants_bulk_load(cursor) else contextlib.nullcontext(False)
+        with loading as self.bulk_loaded:
+            self._insert_new(cursor, bases, fresh, order)
+
+    def _wants_bulk_load(self, cursor) -> bool:
+        """A load at least as large as the table it goes into (the first roster of a bureau, typically).
+        Never for a dry run: checking a file must not lock the roster."""
+        if self.report.dry_run or self.new < BULK_LOAD_MIN_ROWS:
+            return False
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {Person._meta.db_table} LIMIT %s) t", [self.new + 1])
+        return cursor.fetchone()[0] <= self.new
+
+    def _insert_new(self, cursor, bases: dict[str, int], fresh: str, order: str) -> None:
+        person, account = Person._meta.db_table, PersonalAccount._meta.db_table
+        now = self.spec.now
         cursor.execute(
             f"""WITH base AS (SELECT * FROM unnest(%s::text[], %s::bigint[]) AS b(region_id, base)),
                 fresh AS (SELECT s.* FROM {STAGE} s {fresh}),
