@@ -5,6 +5,7 @@ import logging
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
 from faker import Faker
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,8 @@ from accounts.id_numbers import (
     scrub_id_numbers,
 )
 from accounts.logging import MaskIdNumbersFilter
+from accounts.models import Person
+from tests import factories
 
 FAKE = Faker("zh_CN")
 birth_dates = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2025, 12, 31))
@@ -105,3 +108,30 @@ def test_log_records_never_carry_an_id_number():
     assert "199001011234" not in record.getMessage()
     assert "320102********1234" in record.getMessage()
     assert scrub_id_numbers("id=32010219900101123X.") == "id=320102********123X."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value, accepted",
+    [
+        ("320502198001011234", True),
+        ("32050219800101123X", True),
+        ("32050219800101123x", False),  # stored upper-case only
+        ("3205021980010112X4", False),  # X only as the check character
+        ("X20502198001011234", False),
+        ("32050219800101123", False),  # 17 characters
+        ("3205021980010112345", False),  # 19 (PostgreSQL's varchar(18) refuses it too)
+        ("32050219800101 234", False),
+        ("３２０５０２１９８００１０１１２３４", False),  # full-width digits
+        ("", False),
+    ],
+)
+def test_database_checks_the_id_number_shape(value, accepted):
+    """The person_id_number_shape constraint, without the model's validators (a raw UPDATE), on both databases."""
+    person = factories.person()
+    if accepted:
+        Person.objects.filter(pk=person.pk).update(id_number=value)
+        assert Person.objects.get(pk=person.pk).id_number == value
+    else:
+        with pytest.raises((IntegrityError, DataError)), transaction.atomic():
+            Person.objects.filter(pk=person.pk).update(id_number=value)
