@@ -1,12 +1,18 @@
 """Scanned promise letters and proof (R10): accepted by their content, stored privately, served to staff only."""
 
+import contextvars
+import functools
 import hashlib
+import logging
 import os
 import secrets
 from dataclasses import dataclass
 
 import filetype
 from django.core.exceptions import ValidationError
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -55,3 +61,47 @@ def document_check(upload) -> CheckedDocument:
         original_name=safe_original_name(upload.name),
         stored_name=f"{secrets.token_hex(16)}.{extension}",
     )
+
+
+# --- Files written inside a transaction that rolls back ------------------------------------------------------
+# A scanned document is written to storage inside the service's transaction (the row must point to a file that
+# exists). Storage is not transactional: when the transaction rolls back, the file stays with no row. Two nets:
+# `atomic_removing_documents_on_error` deletes what its block wrote when an exception leaves the block (the
+# block's rows are rolled back with it, savepoint or not); `bindings.services.documents_sweep_orphans` removes, on
+# a schedule, what is left by a rollback after the block (an outer transaction, a failed COMMIT, a crash).
+
+_written: contextvars.ContextVar[list | None] = contextvars.ContextVar("documents_written", default=None)
+
+
+def document_written(storage, name: str) -> None:
+    """Record a file stored inside the current `atomic_removing_documents_on_error` block."""
+    written = _written.get()
+    if written is not None:
+        written.append((storage, name))
+
+
+def atomic_removing_documents_on_error(func):
+    """`transaction.atomic`, plus: the documents stored inside are deleted if an exception leaves the block."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        outer = _written.get()
+        written: list = []
+        token = _written.set(written)
+        try:
+            with transaction.atomic():
+                result = func(*args, **kwargs)
+        except BaseException:
+            for storage, name in written:
+                try:
+                    storage.delete(name)
+                except OSError:  # the sweep will find it
+                    logger.warning("stored document %s not removed after a rollback", name, exc_info=True)
+            raise
+        finally:
+            _written.reset(token)
+        if outer is not None:  # nested: the enclosing block answers for these files too
+            outer.extend(written)
+        return result
+
+    return wrapper

@@ -191,9 +191,12 @@ class DocumentKind(models.TextChoices):
     NOTARIZED = "notarized", _("Notarized relationship")
 
 
+DOCUMENTS_DIR = "private/authorizations"
+
+
 def document_upload_to(instance, filename):
     # Random name, no trace of the original name or the person in the path.
-    return f"private/authorizations/{instance.stored_name}"
+    return f"{DOCUMENTS_DIR}/{instance.stored_name}"
 
 
 class AuthorizationDocument(models.Model):

@@ -18,8 +18,9 @@ from accounts.id_numbers import normalize_id_number
 from accounts.models import Person
 from accounts.reasons import BusinessRuleError, Reason
 from accounts.services import PersonChanges
-from bindings.documents import document_check
+from bindings.documents import atomic_removing_documents_on_error, document_check, document_written
 from bindings.models import (
+    DOCUMENTS_DIR,
     LIVE_STATUSES,
     AuditAction,
     Authorization,
@@ -99,6 +100,7 @@ def _store_documents(authorization, uploads: Iterable[DocumentUpload], acting_us
             uploaded_by=acting_user,
         )
         document.file.save(checked.stored_name, upload.file, save=False)
+        document_written(document.file.storage, document.file.name)
         document.save()
         stored.append(document)
     return stored
@@ -120,7 +122,7 @@ def documents_validate(uploads: Iterable[DocumentUpload]) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@atomic_removing_documents_on_error
 def authorization_create(
     *,
     grantor: Person,
@@ -335,7 +337,28 @@ def document_open(*, document: AuthorizationDocument, user, remote_addr: str | N
     return handle
 
 
-@transaction.atomic
+def documents_sweep_orphans(*, older_than: datetime.timedelta, dry_run: bool = False) -> list[str]:
+    """Delete stored scans that no AuthorizationDocument row names and that were last written before
+    `older_than` ago: what a rollback after the storing block left behind (bindings.documents). A file of a
+    transaction still open is younger than that, so only files no commit can claim any more are removed.
+    Returns the storage names (random, no personal data), removed or, for a dry run, to be removed."""
+    storage = AuthorizationDocument._meta.get_field("file").storage
+    try:
+        _, files = storage.listdir(DOCUMENTS_DIR)
+    except FileNotFoundError:
+        return []
+    candidates = {f"{DOCUMENTS_DIR}/{name}" for name in files}
+    for name in AuthorizationDocument.objects.values_list("file", flat=True).iterator(chunk_size=5000):
+        candidates.discard(name)
+    cutoff = timezone.now() - older_than
+    orphans = sorted(name for name in candidates if storage.get_modified_time(name) < cutoff)
+    if not dry_run:
+        for name in orphans:
+            storage.delete(name)
+    return orphans
+
+
+@atomic_removing_documents_on_error
 def document_add(*, authorization: Authorization, upload: DocumentUpload, acting_user) -> AuthorizationDocument:
     documents_validate([upload])
     (document,) = _store_documents(authorization, [upload], acting_user)
