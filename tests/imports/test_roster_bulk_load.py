@@ -163,3 +163,19 @@ def test_bulk_load_falls_back_to_ordinary_inserts_while_the_roster_is_in_use(imp
     assert bulk_loads == [False]
     assert "新增 40" in out
     assert Person.objects.filter(id_number__in=ids).count() == 40
+
+
+def test_no_bulk_load_for_a_role_that_does_not_own_the_tables(importer, roster, bulk_loads):
+    """An application role with row privileges only (not the owner, who alone may drop indexes)."""
+    ids, rows = roster
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE ma_rows_only NOLOGIN")  # rolled back with the test's transaction
+        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO ma_rows_only")
+        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ma_rows_only")
+        cursor.execute("SELECT current_database()")
+        cursor.execute(f'GRANT TEMPORARY ON DATABASE "{cursor.fetchone()[0]}" TO ma_rows_only')
+        cursor.execute("SET LOCAL ROLE ma_rows_only")
+    out = importer.ok("persons", rows)
+    assert bulk_loads == [False]
+    assert "新增 40" in out
+    assert Person.objects.filter(id_number__in=ids).count() == 40
