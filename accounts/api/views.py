@@ -1,5 +1,4 @@
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,10 +20,22 @@ RANGE_PARAMETERS = [
     OpenApiParameter("from", str, description="YYYY-MM-DD（含）或 ISO 8601 时间"),
     OpenApiParameter("to", str, description="YYYY-MM-DD（含）或 ISO 8601 时间"),
 ]
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="页码，从 1 开始"),
+    OpenApiParameter(
+        "page_size",
+        int,
+        description=f"每页条数，默认 {StandardPagination.page_size}，最多 {StandardPagination.max_page_size}",
+    ),
+]
 
 
 def person_or_404(person_no: str) -> Person:
-    return get_object_or_404(Person.objects.select_related("region", "account"), person_no=person_no)
+    """The person of a `persons/{person_no}/...` path, or 404 PERSON_NOT_FOUND, the same on every such endpoint."""
+    person = Person.objects.select_related("region", "account").filter(person_no=person_no).first()
+    if person is None:
+        raise ApiError(404, "PERSON_NOT_FOUND", "未找到该参保人员。")
+    return person
 
 
 class PersonLookupView(APIView):
@@ -52,7 +63,13 @@ class PersonLedgerView(APIView):
     # An institution has no business reading a person's whole account history.
     allowed_roles = (ApiRole.CHANNEL, ApiRole.STAFF)
 
-    @extend_schema(parameters=RANGE_PARAMETERS, responses=LedgerEntrySerializer(many=True), summary="个人账户收支明细")
+    pagination_class = StandardPagination  # lets the schema describe the paginated envelope
+
+    @extend_schema(
+        parameters=[*RANGE_PARAMETERS, *PAGE_PARAMETERS],
+        responses=LedgerEntrySerializer(many=True),
+        summary="个人账户收支明细（分页，新的在前）",
+    )
     def get(self, request, person_no):
         person = person_or_404(person_no)
         start = parse_range_bound(request.query_params.get("from"), "from", end=False)

@@ -100,10 +100,28 @@ def test_institution_may_not_read_a_whole_ledger(institution_api, zhang):
 def test_schema_documents_the_endpoints(client):
     response = client.get("/api/v1/schema")
     assert response.status_code == 200
-    text = response.content.decode()
+    schema = response.json()  # JSON by default ("JSON in and out"); YAML when asked for
+    assert schema["openapi"].startswith("3.")
     for path in ["/api/v1/persons/lookup", "/api/v1/persons/{person_no}", "/api/v1/persons/{person_no}/ledger"]:
-        assert path in text
+        assert path in schema["paths"]
+    assert client.get("/api/v1/schema?format=yaml").content.decode().startswith("openapi: 3.")
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_schema_describes_the_ledger_as_paginated(client):
+    schema = client.get("/api/v1/schema").json()
+    ledger = schema["paths"]["/api/v1/persons/{person_no}/ledger"]["get"]
+    assert {"from", "to", "page", "page_size"} <= {p["name"] for p in ledger["parameters"]}
+    ref = ledger["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    envelope = schema["components"]["schemas"][ref]
+    assert {"count", "next", "previous", "results"} <= set(envelope["properties"])
+
+
+@pytest.mark.parametrize("suffix", ["", "/ledger", "/expenditures", "/authorizations"])
+def test_unknown_person_no_is_404_person_not_found_on_every_person_path(staff_api, suffix):
+    response = staff_api.get(f"/api/v1/persons/NO-SUCH-PERSON{suffix}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "PERSON_NOT_FOUND" and response.json()["message"]
 
 
 def test_no_endpoint_takes_an_id_number_in_its_url(client):
