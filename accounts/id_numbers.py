@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
+ID_NUMBER_RE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d admits full-width ones)
 # Used to scrub log lines: 18-character ID numbers anywhere in a text.
 ID_NUMBER_IN_TEXT_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 

@@ -23,7 +23,7 @@ from bindings.models import Kinship
 from settlements.models import SettlementCategory
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 KINSHIP_LABELS = dict(Kinship.choices)
 CATEGORY_LABELS = dict(SettlementCategory.choices)
 

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from accounts.api.errors import ApiError
 
-MONEY_TEXT_RE = re.compile(r"-?\d+(\.\d+)?")
+MONEY_TEXT_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only (\d admits full-width ones)
 
 
 class MoneyField(serializers.DecimalField):

@@ -34,6 +34,7 @@ class ImportReport:
     unlisted_errors: int = 0
     ended_authorizations: int = 0
     written: bool = False
+    notes: list[str] = field(default_factory=list)  # worth a clerk's look, but not errors (the import goes on)
 
     def add_error(self, line: int, column: str, message: str) -> None:
         self.error_lines.add(line)
@@ -81,6 +82,7 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         lines = self.error_lines_sorted()
+        lines += self.notes[:MAX_LISTED_ERRORS]
         lines.append(self.outcome)
         if self.ended_authorizations:
             verb = "将自动解除" if (self.dry_run or not self.ok) else "已自动解除"

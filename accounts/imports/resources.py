@@ -31,7 +31,10 @@ from accounts.services import PersonChanges, person_changes_apply, person_change
 
 MSG_PERSON_UNKNOWN = "查无此参保人员（身份证号未登记，请先导入花名册）"
 MSG_NO_ACCOUNT = "该人员没有个人账户（仅职工医保参保人员有个人账户），不能入账"
-MSG_REFERENCE_REUSED = "流水号已入账，但金额、类型、日期或人员与本行不一致；同一流水号不能用于两笔入账"
+MSG_REFERENCE_APPLIED_DIFFERENTLY = (
+    "第{line}行 列「流水号」：流水号「{reference}」已入账（{applied}），本行（{given}）未再入账，计为未变；"
+    "如确需再入账，请使用新的流水号"
+)
 MSG_BELOW_ZERO = "入账后个人账户余额将低于零（入账前余额 {balance} 元）"
 MSG_CREDIT_POSITIVE = "期初余额和划入金额必须大于零"
 MSG_ADJUSTMENT_ZERO = "调整金额不能为零"
@@ -469,7 +472,7 @@ class PersonSpec(ResourceSpec):
             ok = self.unique(line, "id_number", int(data["id_number"][0][:17]))
         person_no = data.get("person_no")
         if person_no:
-            key = int(person_no) if person_no.isdigit() else person_no
+            key = R.person_no_key(person_no)
             if key in self.seen_person_no:
                 self.error(line, "person_no", R.MSG_DUPLICATE_IN_FILE)
                 ok = False
@@ -656,20 +659,21 @@ class CreditSpec(ResourceSpec):
         for row in chunk:
             d = row.data
             idn = d["id_number"][0]
-            if idn not in accounts:
-                self.error(row.line, "id_number", MSG_PERSON_UNKNOWN)
-                continue
-            account = accounts[idn]
-            if account is None:
-                self.error(row.line, "id_number", MSG_NO_ACCOUNT)
-                continue
+            account = accounts.get(idn)
             at = _day_start(d["date"])
             old = applied.get(d["reference"])
             if old is not None:
-                if old == (account, d["kind"], d["amount"], at):
-                    row.status = UNCHANGED
-                else:
-                    self.error(row.line, "reference", MSG_REFERENCE_REUSED)
+                # imports.md: a reference already applied is reported unchanged, never applied twice. When the row
+                # now says something else, the clerk is told what was applied and that this row was not.
+                row.status = UNCHANGED
+                if old != (account, d["kind"], d["amount"], at):
+                    self.report.notes.append(self._applied_differently(row.line, d, old))
+                continue
+            if idn not in accounts:
+                self.error(row.line, "id_number", MSG_PERSON_UNKNOWN)
+                continue
+            if account is None:
+                self.error(row.line, "id_number", MSG_NO_ACCOUNT)
                 continue
             balance = self.balances[account] + d["amount"]
             if balance < ZERO:
@@ -679,6 +683,16 @@ class CreditSpec(ResourceSpec):
             row.status = NEW
             row.pk = account
             row.extra = (balance, at)
+
+    @staticmethod
+    def _applied_differently(line: int, data: dict, old: tuple) -> str:
+        _, kind, amount, at = old
+        label = {value: name for name, value in CREDIT_KINDS.items()}
+        applied = f"{label.get(kind, kind)} {amount:.2f}，{timezone.localdate(at):%Y-%m-%d}"
+        given = f"{label[data['kind']]} {data['amount']:.2f}，{data['date']:%Y-%m-%d}"
+        return MSG_REFERENCE_APPLIED_DIFFERENTLY.format(
+            line=line, reference=data["reference"], applied=applied, given=given
+        )
 
     def write(self, rows):
         ledger_table = LedgerEntry._meta.db_table

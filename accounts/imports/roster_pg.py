@@ -175,7 +175,7 @@ class StagedRoster:
                     and (not phone or (len(phone) <= 20 and phone[0] not in formula))
                 ):
                     key = int(idn[:17])
-                    no_key = (int(person_no) if person_no.isdigit() else person_no) if person_no else None
+                    no_key = R.person_no_key(person_no) if person_no else None
                     if key not in seen and (no_key is None or no_key not in seen_no):
                         seen.add(key)
                         if no_key is None:

@@ -28,10 +28,13 @@ MSG_BOOL = "「{value}」应为「是」或「否」"
 MSG_DUPLICATE = "与第{line}行重复"
 MSG_DUPLICATE_IN_FILE = "在文件中重复出现"
 
-NUMBER_RE = re.compile(r"[+-][\d\s.,]*")
-REGION_CODE_RE = re.compile(r"[1-9]\d{5}")
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-ID_RE = re.compile(r"\d{17}[\dX]")
+# ASCII digits only: \d also matches full-width and other Unicode digits, which int() and Decimal() would accept
+# and the database's shape checks then refuse.
+NUMBER_RE = re.compile(r"[+-][0-9\s.,]*")
+REGION_CODE_RE = re.compile(r"[1-9][0-9]{5}")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ID_RE = re.compile(r"[0-9]{17}[0-9X]")
+MONEY_RE = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")  # plain decimal notation: no exponent ("1e2"), no separators
 CENT = Decimal("0.01")
 
 
@@ -53,6 +56,14 @@ class RowError:
         if self.column:
             return f"第{self.line}行 列「{self.column}」：{self.message}"
         return f"第{self.line}行：{self.message}"
+
+
+def person_no_key(person_no: str):
+    """The in-file duplicate key of a 人员编号: an int for plain ASCII digits without a leading zero (a set of ints is
+    far smaller than one of strings for a million rows), else the text itself ("007" and "7" are two numbers)."""
+    if person_no.isascii() and person_no.isdigit() and person_no[0] != "0":
+        return int(person_no)
+    return person_no
 
 
 def looks_like_formula(value: str) -> bool:
@@ -123,7 +134,7 @@ def date(value: str, *, required: bool = True) -> datetime.date | None:
 
 
 def money(value: str) -> Decimal:
-    if not value:
+    if not MONEY_RE.fullmatch(value):
         raise CellError(MSG_MONEY.format(value=value))
     try:
         amount = Decimal(value)

@@ -281,10 +281,11 @@ def test_credit_reference_applied_once(imp, account):
     assert account() == "100.00"
 
 
-def test_credit_reference_reused_with_other_amount_is_an_error(imp, account):
+def test_credit_reference_already_applied_is_unchanged_never_applied_twice(imp, account):
+    """"a reference already applied is reported unchanged, never applied twice", whatever the row says now."""
     imp.ok("credits", [CREDIT_HEADER, ["R1", G, "100.00", "划入", "2025-01-01"]])
-    out = imp.fails("credits", [CREDIT_HEADER, ["R1", G, "200.00", "划入", "2025-01-01"]])
-    assert "第2行" in out
+    out = imp.ok("credits", [CREDIT_HEADER, ["R1", G, "200.00", "划入", "2025-01-01"]])
+    assert "未变 1" in out and "第2行" in out  # counted unchanged; the clerk is told the row differs
     assert account() == "100.00"
 
 

@@ -12,7 +12,6 @@ from accounts.imports.resources import (
     MSG_CREDIT_POSITIVE,
     MSG_NO_ACCOUNT,
     MSG_PERSON_UNKNOWN,
-    MSG_REFERENCE_REUSED,
 )
 from accounts.models import CrossRegionFiling, LedgerEntry, Person, PersonalAccount, Region
 from bindings.family_links import MSG_PROOF_FOR_ADULT, MSG_PROOF_FOR_CHILD
@@ -57,6 +56,25 @@ def test_regions_bad_code_reported_with_line_and_column(importer):
     assert f"第4行 列「区划代码」：{R.MSG_REGION_CODE}" in out
     assert "错误 2" in out
     assert not Region.objects.exists()
+
+
+def test_full_width_digits_are_reported_row_errors_never_a_crash(importer, regions):
+    """\\d matches full-width digits (int() and Decimal() read them too), and the database's shape checks would then
+    refuse the row with a traceback: every digit rule of the files is ASCII."""
+    out = importer.fails("regions", [["区划代码", "名称"], ["32０７00", "坏"]])
+    assert f"第2行 列「区划代码」：{R.MSG_REGION_CODE}" in out
+    idn = factories.id_number()
+    out = importer.fails("persons", [PERSON_HEADER, person_row("３" + idn[1:])])
+    assert f"第2行 列「身份证号」：{R.MSG_ID_FORMAT}" in out
+    person = factories.person()
+    out = importer.fails(
+        "credits",
+        [CREDIT_HEADER, ["F1", person.id_number, "１００.００", "划入", "2025-01-01"],
+         ["F2", person.id_number, "1.00", "划入", "２０２５-01-01"]],
+    )  # fmt: skip
+    assert f"第2行 列「金额」：{R.MSG_MONEY.format(value='１００.００')}" in out
+    assert f"第3行 列「入账日期」：{R.MSG_DATE.format(value='２０２５-01-01')}" in out
+    assert not Region.objects.filter(name="坏").exists() and not LedgerEntry.objects.filter(reference="F1").exists()
 
 
 # --- institutions -------------------------------------------------------------------------------------
@@ -165,6 +183,14 @@ def test_persons_bad_cell_reported_by_line_column_and_reason(importer, regions, 
     assert f"第3行 列「{column}」：{message}" in out
     assert "错误 1" in out
     assert not Person.objects.exists()
+
+
+def test_person_numbers_with_leading_zeros_are_distinct(importer, regions):
+    ids = [factories.id_number(), factories.id_number(), factories.id_number()]
+    rows = [PERSON_HEADER, person_row(ids[0], person_no="007"), person_row(ids[1], person_no="7"),
+            person_row(ids[2], person_no="0007")]  # fmt: skip
+    assert "新增 3" in importer.ok("persons", rows)
+    assert sorted(Person.objects.values_list("person_no", flat=True)) == ["0007", "007", "7"]
 
 
 def test_persons_duplicate_id_number_in_file(importer, regions):
@@ -318,12 +344,24 @@ def test_credits_happy_path_and_reference_idempotency(importer, regions):
     assert "新增 1、更新 0、未变 3" in importer.ok("credits", rows)
 
 
-def test_credits_reference_reused_with_other_content_is_error(importer, regions):
+def test_credits_reference_already_applied_is_unchanged_even_with_other_content(importer, regions):
+    """imports.md: a reference already applied is reported unchanged, never applied twice; the clerk is told."""
     person = factories.person()
     importer.ok("credits", [CREDIT_HEADER, ["R1", person.id_number, "10.00", "划入", "2025-01-01"]])
-    out = importer.fails("credits", [CREDIT_HEADER, ["R1", person.id_number, "20.00", "划入", "2025-01-01"]])
-    assert f"第2行 列「流水号」：{MSG_REFERENCE_REUSED}" in out
-    assert LedgerEntry.objects.count() == 1
+    out = importer.ok(
+        "credits",
+        [CREDIT_HEADER, ["R1", person.id_number, "20.00", "划入", "2025-01-03"],
+         ["R2", person.id_number, "5.00", "划入", "2025-01-04"]],
+    )  # fmt: skip
+    assert "新增 1、更新 0、未变 1、错误 0" in out
+    note = "第2行 列「流水号」：流水号「R1」已入账（划入 10.00，2025-01-01），本行（划入 20.00，2025-01-03）未再入账"
+    assert note in out
+    person.account.refresh_from_db()
+    assert person.account.balance == Decimal("15.00")
+    assert list(LedgerEntry.objects.order_by("id").values_list("reference", "amount")) == [
+        ("R1", Decimal("10.00")),
+        ("R2", Decimal("5.00")),
+    ]
 
 
 def test_credits_adjustment_never_below_zero(importer, regions):
@@ -345,6 +383,7 @@ def test_credits_adjustment_never_below_zero(importer, regions):
         ("-5.00", "划入", "金额", MSG_CREDIT_POSITIVE),
         ("0", "期初余额", "金额", MSG_CREDIT_POSITIVE),
         ("1.005", "划入", "金额", R.MSG_MONEY.format(value="1.005")),
+        ("1e2", "划入", "金额", R.MSG_MONEY.format(value="1e2")),  # plain decimal notation only
         ("abc", "划入", "金额", R.MSG_MONEY.format(value="abc")),
         ("5.00", "奖励", "类型", "「奖励」不是有效取值"),
     ],
