@@ -122,17 +122,17 @@ def check_institution_designated(institution: Institution) -> list[Reason]:
 
 
 def item_eligible(*, institution: Institution, kind: str, name: str, catalogue_code: str = "") -> bool:
-    """S4.2: at a pharmacy, drugs yes; devices and consumables only from the active catalogue (by code, else by
-    exact name); other lines never. At a medical institution every line is part of the personal burden (S4.1)."""
+    """S4.2: at a pharmacy, drugs yes; devices and consumables only from the active catalogue (matched by code, else
+    by exact name: an institution's own or national code we do not hold still finds the listed name); other lines
+    never. At a medical institution every line is part of the personal burden (S4.1)."""
     if institution.kind != InstitutionKind.PHARMACY:
         return True
     if kind == ItemKind.DRUG:
         return True
     if kind in (ItemKind.DEVICE, ItemKind.CONSUMABLE):
         active = CatalogueItem.objects.filter(active=True)
-        if catalogue_code:
-            return active.filter(code=catalogue_code.strip()).exists()
-        return active.filter(name=name.strip()).exists()
+        code = (catalogue_code or "").strip()
+        return (bool(code) and active.filter(code=code).exists()) or active.filter(name=name.strip()).exists()
     return False
 
 
@@ -191,7 +191,7 @@ def _catalogue_matches(institution: Institution, items: list[dict]) -> tuple[set
         return set(), set()
     wanted = [item for item in items if item["kind"] in (ItemKind.DEVICE, ItemKind.CONSUMABLE)]
     codes = {(item.get("catalogue_code") or "").strip() for item in wanted if item.get("catalogue_code")}
-    names = {item["name"].strip() for item in wanted if not item.get("catalogue_code")}
+    names = {item["name"].strip() for item in wanted}
     if not codes and not names:
         return set(), set()
     rows = CatalogueItem.objects.filter(active=True).filter(Q(code__in=codes) | Q(name__in=names))
@@ -209,7 +209,7 @@ def _lines(payload: dict, institution: Institution) -> list[dict]:
             return True
         if item["kind"] in (ItemKind.DEVICE, ItemKind.CONSUMABLE):
             code = (item.get("catalogue_code") or "").strip()
-            return code in codes if item.get("catalogue_code") else item["name"].strip() in names
+            return (bool(code) and code in codes) or item["name"].strip() in names
         return False
 
     return [

@@ -229,6 +229,21 @@ def test_s4_pharmacy_lines_drugs_and_catalogue_only(pharmacy_api, family):
     assert balance(grantor) == Decimal("765.00")
 
 
+def test_s4_catalogue_matched_by_code_else_by_exact_name(pharmacy_api, family):
+    """An institution's own or national code we do not hold still finds the listed name; an unlisted name with an
+    unknown code does not; a known code is enough whatever the line calls the product."""
+    _, member, _ = family
+    items = [
+        {"name": "体温计", "kind": "device", "catalogue_code": "X-THERMO-9", "amount": "20.00"},  # unknown code, listed
+        {"name": "某品牌电子血压计", "kind": "device", "catalogue_code": "D001", "amount": "50.00"},  # known code
+        {"name": "按摩椅", "kind": "device", "catalogue_code": "X-CHAIR", "amount": "30.00"},  # neither
+    ]
+    data = settle(pharmacy_api, member, category="pharmacy", total="100.00", fund="0.00", items=items).json()
+    assert [i["eligible"] for i in data["items"]] == [True, True, False]
+    assert (data["mutual_aid_paid"], data["cash_paid"]) == ("70.00", "30.00")
+    assert codes(data) == ["CATEGORY_NOT_ELIGIBLE"]
+
+
 def test_s4_shareable_never_below_zero(pharmacy_api, family):
     _, member, _ = family
     items = [
