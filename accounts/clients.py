@@ -18,8 +18,6 @@ def api_client_create(*, name: str, role: str, institution_code: str | None = No
         raise ValidationError("客户端名称不能为空。")
     if role not in ApiRole.values:
         raise ValidationError(f"未知角色「{role}」，可选：{'、'.join(ApiRole.values)}。")
-    if ApiClient.objects.filter(name=name).exists():
-        raise ValidationError(f"客户端「{name}」已存在。")
     institution = None
     if role == ApiRole.INSTITUTION:
         if not institution_code:

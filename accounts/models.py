@@ -288,7 +288,9 @@ class ApiRole(models.TextChoices):
 class ApiClient(models.Model):
     """An outside system calling the API. Only the SHA-256 of its token is stored."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    # Not unique: `create_api_client NAME` always creates a client (api.md). A second client of the same name is
+    # another credential of that system, told apart in the admin by its token prefix and id.
+    name = models.CharField(_("name"), max_length=100, db_index=True)
     role = models.CharField(_("role"), max_length=12, choices=ApiRole.choices)
     institution = models.ForeignKey(
         "settlements.Institution",

@@ -43,7 +43,18 @@ def test_token_authenticates_against_the_api(db):
     assert response.status_code in (400, 404)
 
 
-def test_duplicate_name_refused(db):
-    run("渠道", "--role", "channel")
-    with pytest.raises(CommandError, match="已存在"):
-        run("渠道", "--role", "channel")
+def test_same_name_again_creates_another_client_and_both_tokens_work(db):
+    """api.md: the command creates a client and prints its token; running it twice must not leave a caller
+    without one (a second credential of the same system, told apart by its id and token prefix)."""
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiClient
+
+    first = run("渠道", "--role", "channel").strip().splitlines()[-1]
+    second = run("渠道", "--role", "channel").strip().splitlines()[-1]
+    assert first != second and ApiClient.objects.filter(name="渠道").count() == 2
+    for token in (first, second):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = api.post("/api/v1/persons/lookup", {"id_number": "110101199003070000"}, format="json")
+        assert response.status_code in (400, 404)
