@@ -87,6 +87,20 @@ class SettlementResponseSerializer(serializers.Serializer):
     items = ItemResponseSerializer(many=True)
 
 
+def in_declared_order(data, serializer):
+    """`data` with its keys in the order `serializer` declares them, nested objects and lists too; keys it does not
+    declare follow in their own order. A settlement's first response is stored as PostgreSQL jsonb, which keeps keys
+    in an order of its own: a replay puts them back, so that it is byte for byte the first response."""
+    if isinstance(serializer, serializers.ListSerializer):
+        return [in_declared_order(item, serializer.child) for item in data] if isinstance(data, list) else data
+    if isinstance(serializer, serializers.Serializer) and isinstance(data, dict):
+        fields = serializer.fields
+        ordered = {name: in_declared_order(data[name], fields[name]) for name in fields if name in data}
+        ordered.update((key, value) for key, value in data.items() if key not in ordered)
+        return ordered
+    return data
+
+
 def settlement_body(settlement: Settlement, client) -> dict:
     """The response of api.md, names and ID numbers masked unless the client's role sees them in full."""
     return {

@@ -18,6 +18,7 @@ from settlements.api.serializers import (
     SettlementRequestSerializer,
     SettlementResponseSerializer,
     expenditure_line_body,
+    in_declared_order,
     money_text,
     settlement_body,
 )
@@ -62,7 +63,9 @@ class SettlementCreateView(APIView):
             raise _conflict(error) from None
         if created:
             return Response(settlement.response, status=201)
-        return Response(settlement.response or settlement_body(settlement, client), status=200)
+        if settlement.response:
+            return Response(in_declared_order(settlement.response, SettlementResponseSerializer()), status=200)
+        return Response(settlement_body(settlement, client), status=200)
 
 
 class SettlementDetailView(APIView):
