@@ -36,8 +36,8 @@ MSG_REFERENCE_APPLIED_DIFFERENTLY = (
     "如确需再入账，请使用新的流水号"
 )
 MSG_BELOW_ZERO = "入账后个人账户余额将低于零（入账前余额 {balance} 元）"
-MSG_CREDIT_POSITIVE = "期初余额和划入金额必须大于零"
-MSG_ADJUSTMENT_ZERO = "调整金额不能为零"
+MSG_CREDIT_POSITIVE = "期初余额和划入金额不能为负数"
+MSG_ZERO_AMOUNT = "第{line}行 列「金额」：金额为 0，不记流水，计为未变"
 MSG_PERSON_NO_TAKEN = "人员编号已属于另一参保人员"
 MSG_PERSON_NO_DIFFERS = "与系统中该人员的人员编号（{person_no}）不一致"
 MSG_END_BEFORE_START = "结束日期不能早于开始日期"
@@ -633,13 +633,9 @@ class CreditSpec(ResourceSpec):
     def validate(self, line, data, bad):
         ok = "reference" not in data or self.unique(line, "reference", data["reference"])
         amount, kind = data.get("amount"), data.get("kind")
-        if amount is not None and kind:
-            if kind == LedgerEntryKind.ADJUSTMENT and amount == ZERO:
-                self.error(line, "amount", MSG_ADJUSTMENT_ZERO)
-                ok = False
-            elif kind != LedgerEntryKind.ADJUSTMENT and amount <= ZERO:
-                self.error(line, "amount", MSG_CREDIT_POSITIVE)
-                ok = False
+        if amount is not None and kind and kind != LedgerEntryKind.ADJUSTMENT and amount < ZERO:
+            self.error(line, "amount", MSG_CREDIT_POSITIVE)
+            ok = False
         return ok
 
     def check(self, chunk):
@@ -660,6 +656,12 @@ class CreditSpec(ResourceSpec):
             d = row.data
             idn = d["id_number"][0]
             account = accounts.get(idn)
+            if d["amount"] == ZERO and account is not None:
+                # A zero line (an opening balance of nothing, a month with no allocation) moves no money: the account
+                # already starts at 0.00 and the ledger holds no zero entries. Counted unchanged, and said so.
+                row.status = UNCHANGED
+                self.report.notes.append(MSG_ZERO_AMOUNT.format(line=row.line))
+                continue
             at = _day_start(d["date"])
             old = applied.get(d["reference"])
             if old is not None:

@@ -364,6 +364,19 @@ def test_credits_reference_already_applied_is_unchanged_even_with_other_content(
     ]
 
 
+def test_credits_zero_amount_moves_nothing_and_is_counted_unchanged(importer, regions):
+    """An opening balance of 0.00 (an account already starts at 0.00) or a month with no allocation: no ledger
+    entry (the ledger holds no zero entries), counted unchanged, and the report says so."""
+    person = factories.person()
+    rows = [CREDIT_HEADER, ["Z1", person.id_number, "0.00", "期初余额", "2025-01-01"],
+            ["Z2", person.id_number, "0", "划入", "2025-02-01"], ["Z3", person.id_number, "8.00", "划入", "2025-03-01"]]
+    out = importer.ok("credits", rows)
+    assert "新增 1、更新 0、未变 2、错误 0" in out
+    assert "第2行 列「金额」：金额为 0，不记流水，计为未变" in out and "第3行 列「金额」" in out
+    assert list(LedgerEntry.objects.values_list("reference", "amount")) == [("Z3", Decimal("8.00"))]
+    assert "新增 0、更新 0、未变 3、错误 0" in importer.ok("credits", rows)
+
+
 def test_credits_adjustment_never_below_zero(importer, regions):
     person = factories.person(balance="10.00")
     out = importer.fails(
@@ -381,7 +394,6 @@ def test_credits_adjustment_never_below_zero(importer, regions):
     ("amount", "kind", "column", "message"),
     [
         ("-5.00", "划入", "金额", MSG_CREDIT_POSITIVE),
-        ("0", "期初余额", "金额", MSG_CREDIT_POSITIVE),
         ("1.005", "划入", "金额", R.MSG_MONEY.format(value="1.005")),
         ("1e2", "划入", "金额", R.MSG_MONEY.format(value="1e2")),  # plain decimal notation only
         ("abc", "划入", "金额", R.MSG_MONEY.format(value="abc")),
