@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.db import lock_rows
+from accounts.divisions import PROVINCES
 from accounts.id_numbers import normalize_id_number, parse_id_number
 from accounts.models import (
     CREDIT_KINDS,
@@ -310,3 +311,15 @@ def person_update(*, person: Person, source: str = "admin", acting_user=None, ap
         api_client=api_client,
     )
     return person
+
+
+def provinces_ensure(codes) -> list[Region]:
+    """Add the province rows (GB/T 2260, `accounts.divisions`) that `codes` name and the table lacks; the rows
+    added. Other codes are left alone: a pooling region's name is not national data, so it must be imported."""
+    wanted = {code for code in codes if code in PROVINCES}
+    if not wanted:
+        return []
+    missing = wanted - set(Region.objects.filter(code__in=wanted).values_list("code", flat=True))
+    regions = [Region(code=code, name=PROVINCES[code]) for code in sorted(missing)]
+    Region.objects.bulk_create(regions, ignore_conflicts=True)
+    return regions

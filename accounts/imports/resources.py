@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.divisions import PROVINCES
 from accounts.imports import rows as R
 from accounts.imports.pipeline import CHUNK_SIZE, NEW, UNCHANGED, UPDATED, ImportReport
 from accounts.imports.reading import ImportFileError
@@ -27,7 +28,13 @@ from accounts.models import (
     PersonnelCategory,
     Region,
 )
-from accounts.services import PersonChanges, person_changes_apply, person_changes_between, person_no_generate
+from accounts.services import (
+    PersonChanges,
+    person_changes_apply,
+    person_changes_between,
+    person_no_generate,
+    provinces_ensure,
+)
 
 MSG_PERSON_UNKNOWN = "查无此参保人员（身份证号未登记，请先导入花名册）"
 MSG_NO_ACCOUNT = "该人员没有个人账户（仅职工医保参保人员有个人账户），不能入账"
@@ -36,6 +43,7 @@ MSG_REFERENCE_APPLIED_DIFFERENTLY = (
     "如确需再入账，请使用新的流水号"
 )
 MSG_BELOW_ZERO = "入账后个人账户余额将低于零（入账前余额 {balance} 元）"
+MSG_PROVINCE_ADDED = "区划 {code}（{name}）不在区划表中，已按国家标准 GB/T 2260 补建省级区划"
 MSG_CREDIT_POSITIVE = "期初余额和划入金额不能为负数"
 MSG_ZERO_AMOUNT = "第{line}行 列「金额」：金额为 0，不记流水，计为未变"
 MSG_PERSON_NO_TAKEN = "人员编号已属于另一参保人员"
@@ -223,6 +231,15 @@ class ResourceSpec:
     def known_regions(self) -> set[str]:
         return set(Region.objects.values_list("code", flat=True))
 
+    def regions_or_provinces(self) -> set[str]:
+        """Known regions plus every province of GB/T 2260: a policy, institution or filing may name a province
+        (320000) that the regions file did not list; `provinces_add` adds it when the row is written."""
+        return self.known_regions() | set(PROVINCES)
+
+    def provinces_add(self, rows: list[Row]) -> None:
+        for region in provinces_ensure(r.data["region"] for r in rows):
+            self.report.notes.append(MSG_PROVINCE_ADDED.format(code=region.code, name=region.name))
+
     def dt(self, value):
         """A datetime as the raw cursor of this database wants it."""
         return value if self.postgres else connection.ops.adapt_datetimefield_value(value)
@@ -282,7 +299,7 @@ class InstitutionSpec(ResourceSpec):
     FIELDS = ("name", "kind", "region_id", "designated")
 
     def start(self):
-        self.regions = self.known_regions()
+        self.regions = self.regions_or_provinces()
         super().start()
 
     def parsers(self):
@@ -319,6 +336,7 @@ class InstitutionSpec(ResourceSpec):
     def write(self, rows):
         from settlements.models import Institution
 
+        self.provinces_add(rows)
         objs = {NEW: [], UPDATED: []}
         for r in rows:
             obj = Institution(pk=r.pk, code=r.data["code"], updated_at=self.now)
@@ -357,7 +375,7 @@ class PolicySpec(ResourceSpec):
     FIELDS = ("kinships", "scope", "spouse_confirmation", "single_relationship")
 
     def start(self):
-        self.regions = self.known_regions()
+        self.regions = self.regions_or_provinces()
         super().start()
 
     def parsers(self):
@@ -397,6 +415,7 @@ class PolicySpec(ResourceSpec):
     def write(self, rows):
         from bindings.models import Policy
 
+        self.provinces_add(rows)
         objs = {NEW: [], UPDATED: []}
         for r in rows:
             obj = Policy(pk=r.pk, region_id=r.data["region"], effective_from=r.data["effective_from"])
@@ -741,7 +760,7 @@ class FilingSpec(ResourceSpec):
     )
 
     def start(self):
-        self.regions = self.known_regions()
+        self.regions = self.regions_or_provinces()
         super().start()
 
     def parsers(self):
@@ -786,6 +805,7 @@ class FilingSpec(ResourceSpec):
                 row.status = UNCHANGED if old[1] == d["end"] else UPDATED
 
     def write(self, rows):
+        self.provinces_add(rows)
         objs = {NEW: [], UPDATED: []}
         for r in rows:
             objs[r.status].append(

@@ -113,6 +113,21 @@ def test_policies_happy_path_matched_on_region_and_date(importer, regions):
     assert len(policy.kinships) == 8 and policy.scope == "national"
 
 
+def test_a_province_not_in_the_regions_table_is_added_from_the_national_list(importer, regions):
+    """imports.md: a policy's region is "a province code such as 320000, or a pooling region". The regions file may
+    list only pooling regions: a GB/T 2260 province is added with its standard name; anything else must be imported."""
+    assert not Region.objects.filter(code__in=["330000", "110000"]).exists()
+    out = importer.ok("policies", [POLICY_HEADER, ["330000", "2025-01-01", "配偶、父母、子女", "省内", "是", "是"]])
+    assert "新增 1" in out and "区划 330000（浙江省）不在区划表中，已按国家标准 GB/T 2260 补建省级区划" in out
+    assert Region.objects.get(code="330000").name == "浙江省"
+    assert Policy.objects.get(region_id="330000").scope == "province"
+    person = factories.person()
+    out = importer.ok("filings", [["身份证号", "就医地", "开始日期"], [person.id_number, "110000", "2025-01-01"]])
+    assert "新增 1" in out and Region.objects.get(code="110000").name == "北京市"
+    out = importer.fails("policies", [POLICY_HEADER, ["330100", "2025-01-01", "配偶", "省内", "是", "是"]])
+    assert "第2行 列「区划代码」：" + R.MSG_REGION_UNKNOWN.format(code="330100") in out  # a pooling region: import it
+
+
 def test_policies_bad_kinship_scope_and_date(importer, regions):
     out = importer.fails("policies", [POLICY_HEADER, ["320000", "2025-02-30", "配偶、岳父母", "本市", "是", "是"]])
     assert "第2行 列「生效日期」" in out
