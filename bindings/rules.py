@@ -139,7 +139,10 @@ def check_self(p: Proposal, policy) -> list[Reason]:
 
 
 def check_r1_grantor_employee(p: Proposal, policy) -> list[Reason]:
-    if not p.grantor.is_employee or person_balance(p.grantor) is None:
+    # An uninsured grantor has no employee insurance, whatever type the roster last gave (api.md: R1's code; R3's
+    # speaks of suspended or terminated insurance), as an uninsured member is R4's refusal.
+    uninsured = p.grantor.insurance_status == InsuranceStatus.UNINSURED
+    if not p.grantor.is_employee or uninsured or person_balance(p.grantor) is None:
         return [Reason.of("GRANTOR_NOT_EMPLOYEE")]
     return []
 
@@ -153,9 +156,9 @@ def check_r2_grantor_balance(p: Proposal, policy) -> list[Reason]:
 
 def check_r3_status(p: Proposal, policy) -> list[Reason]:
     reasons = []
-    if p.grantor.insurance_status != InsuranceStatus.NORMAL:
+    # R3 speaks of suspended or terminated insurance; an uninsured grantor is R1's refusal, an uninsured member R4's.
+    if p.grantor.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
         reasons.append(Reason.of("GRANTOR_STATUS_NOT_NORMAL", p.grantor.get_insurance_status_display()))
-    # An uninsured member is R4's refusal; R3 speaks of suspended or terminated insurance.
     if p.member.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
         reasons.append(Reason.of("MEMBER_STATUS_NOT_NORMAL", p.member.get_insurance_status_display()))
     return reasons

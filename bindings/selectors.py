@@ -98,8 +98,9 @@ def eligibility(
     for authorization, reasons in payers:
         if not reasons and not extra:
             return Eligibility(True, authorization.grantor, authorization, [])
-    first, reasons = payers[0]
-    return Eligibility(False, first.grantor, first, dedupe(reasons + extra))
+    # None can pay: why, for every one of them (api.md: every applicable reason, not only the first's).
+    first = payers[0][0]
+    return Eligibility(False, first.grantor, first, dedupe([r for _, why in payers for r in why] + extra))
 
 
 @dataclass

@@ -352,7 +352,11 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
             blocked = bool(aid_reasons)  # S5 / S6 refuse mutual aid whatever the authorizations say
             paid_by_grantors = False
             for authorization, why in payers:
-                why = list(why) + check_s6_policy_scope(grantor=authorization.grantor, institution=institution, on=on)
+                # The policy in force at the moment of the action (domain.md), as usage_reasons judged the rest; the
+                # filing (S6 above) is judged on the date of treatment, which is what it covers.
+                why = list(why) + check_s6_policy_scope(
+                    grantor=authorization.grantor, institution=institution, on=timezone.localdate(now)
+                )
                 if why:
                     aid_reasons += why
                     continue

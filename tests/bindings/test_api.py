@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import InsuranceStatus
-from bindings.models import Authorization, AuthorizationEvent, AuthorizationStatus, Channel, FamilyLink
+from bindings.models import Authorization, AuthorizationEvent, AuthorizationStatus, Channel, FamilyLink, Kinship
 from tests import factories
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+08:00$")
@@ -441,6 +441,21 @@ def test_eligibility_without_authorization_or_only_family_link(institution_api, 
     response = post(institution_api, "eligibility", {"member_id_number": family["parent"].id_number})
     assert codes(response) == ["FAMILY_ACCOUNT_ONLY"]
     assert response.json()["eligible"] is False
+
+
+def test_eligibility_without_a_usable_grantor_lists_the_reasons_of_every_grantor(institution_api, db):
+    """Several grantors (a policy without the one-relationship limit), none can pay: every reason, not the first's."""
+    factories.policy("320000", single_relationship=False)
+    member = factories.resident(name="李秀英")
+    broke = factories.grantor(name="王建国", balance="10.00")
+    factories.authorization(broke, member, Kinship.PARENT)
+    type(broke.account).objects.filter(pk=broke.account.pk).update(balance=0)
+    spouse = factories.grantor(name="张伟")
+    pending = factories.authorization(spouse, member, Kinship.SPOUSE)
+    assert pending.status == "pending_confirmation"
+    response = post(institution_api, "eligibility", {"member_id_number": member.id_number})
+    assert response.json()["eligible"] is False
+    assert codes(response) == ["GRANTOR_BALANCE_ZERO", "CONFIRMATION_PENDING"]
 
 
 def test_eligibility_with_a_grantor_lists_every_reason(institution_api, jiangsu_policy):

@@ -66,6 +66,13 @@ def test_r1_resident_insured_grantor_cannot_authorize(member):
     assert refusal(grantor=resident_grantor, member=member, kinship=Kinship.PARENT) == ["GRANTOR_NOT_EMPLOYEE"]
 
 
+def test_r1_uninsured_grantor_has_no_employee_insurance(jiangsu_policy, member):
+    """api.md: GRANTOR_NOT_EMPLOYEE is "no employee insurance"; GRANTOR_STATUS_NOT_NORMAL is suspended or
+    terminated (R3). An uninsured grantor is R1's refusal, as an uninsured member is R4's."""
+    uninsured = factories.grantor(insurance_status=InsuranceStatus.UNINSURED)
+    assert refusal(grantor=uninsured, member=member, kinship=Kinship.PARENT) == ["GRANTOR_NOT_EMPLOYEE"]
+
+
 def test_r1_employee_grantor_with_account_can_authorize(grantor, member):
     assert factories.authorization(grantor, member).status == S.ACTIVE
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import CrossRegionFiling, InsuranceStatus, LedgerEntry, LedgerEntryKind
 from accounts.services import person_update
-from bindings.models import FamilyLink, Kinship
+from bindings.models import FamilyLink, Kinship, Policy
 from bindings.services import authorization_revoke
 from settlements.models import Settlement
 from tests import factories
@@ -330,6 +330,25 @@ def test_s6_province_wide_policy_does_not_open_another_province(db, region_nanch
     CrossRegionFiling.objects.create(person=member, treatment_region=region_nanchang, start_date=timezone.localdate())
     nanchang = _api("institution", institution=factories.institution(code="H36010001", region=region_nanchang))
     data = settle(nanchang, member).json()
+    assert codes(data) == ["REGION_OUT_OF_SCOPE"] and data["mutual_aid_paid"] == "0.00"
+
+
+def test_s6_one_policy_per_settlement_the_one_in_force_when_it_is_made(db, region_nanchang, family):
+    """domain.md: the policy in force at the moment of the action applies. A bill treated before a narrower policy
+    took effect but settled after it is judged, scope included, under the policy in force now; the filing is
+    judged on the date of treatment, which it covers."""
+    _, member, _ = family
+    from tests.conftest import _api
+
+    today = timezone.localdate()
+    Policy.objects.filter(region_id="320000").update(scope="national")
+    factories.policy("320000", effective_from=today - datetime.timedelta(days=1), scope="province")
+    CrossRegionFiling.objects.create(
+        person=member, treatment_region=region_nanchang, start_date=today - datetime.timedelta(days=30)
+    )
+    nanchang = _api("institution", institution=factories.institution(code="H36010001", region=region_nanchang))
+    treated = timezone.now() - datetime.timedelta(days=10)  # under the national policy, settled under the provincial
+    data = settle(nanchang, member, occurred_at=treated.isoformat()).json()
     assert codes(data) == ["REGION_OUT_OF_SCOPE"] and data["mutual_aid_paid"] == "0.00"
 
 
