@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ZERO, InsuranceStatus, Person, province_code
@@ -335,9 +334,10 @@ def member_payers(member: Person, at: datetime.datetime | None = None) -> list[t
 
 
 def no_authorization_reason(member: Person) -> Reason:
-    """Seed 002: a caller who only bound a family e-voucher link (亲情账户) has no mutual aid."""
+    """Seed 002: a member who is only a family e-voucher link's relative (亲情账户: uses the owner's e-voucher to be
+    seen) has no mutual aid. Owning such a link gives a person nothing to pay with, so it is NO_AUTHORIZATION."""
     from bindings.models import FamilyLink
 
-    if FamilyLink.objects.filter(Q(relative=member) | Q(owner=member)).exists():
+    if FamilyLink.objects.filter(relative=member).exists():
         return Reason.of("FAMILY_ACCOUNT_ONLY")
     return Reason.of("NO_AUTHORIZATION")

@@ -441,6 +441,9 @@ def test_eligibility_without_authorization_or_only_family_link(institution_api, 
     response = post(institution_api, "eligibility", {"member_id_number": family["parent"].id_number})
     assert codes(response) == ["FAMILY_ACCOUNT_ONLY"]
     assert response.json()["eligible"] is False
+    # The link's owner is no one's member through it: plainly no authorization.
+    response = post(institution_api, "eligibility", {"member_id_number": family["grantor"].id_number})
+    assert codes(response) == ["NO_AUTHORIZATION"]
 
 
 def test_eligibility_without_a_usable_grantor_lists_the_reasons_of_every_grantor(institution_api, db):
