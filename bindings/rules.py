@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ZERO, InsuranceStatus, Person, province_code
@@ -196,7 +197,7 @@ def check_r7_one_relationship(p: Proposal, policy) -> list[Reason]:
     grantors (S2 orders them), but a pair still has one live authorization (DUPLICATE_AUTHORIZATION)."""
     if policy is None or not policy.single_relationship:
         return []
-    live = Authorization.objects.filter(status__in=LIVE_STATUSES)
+    live = _live_at(p.at)
     reasons = []
     if live.filter(member=p.member).exclude(grantor=p.grantor).exists():
         reasons.append(Reason.of("MEMBER_ALREADY_BOUND"))
@@ -205,8 +206,15 @@ def check_r7_one_relationship(p: Proposal, policy) -> list[Reason]:
     return reasons
 
 
+def _live_at(at: datetime.datetime):
+    """Authorizations live at `at`: a live status and not past their end. One past its end is expired (R9) even
+    before the daily sweep records it, so it blocks nothing, in a binding (which records it first, see
+    services._expire_lapsed) as in an eligibility question (which writes nothing)."""
+    return Authorization.objects.filter(status__in=LIVE_STATUSES).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+
+
 def check_duplicate(p: Proposal, policy) -> list[Reason]:
-    if Authorization.objects.filter(grantor=p.grantor, member=p.member, status__in=LIVE_STATUSES).exists():
+    if _live_at(p.at).filter(grantor=p.grantor, member=p.member).exists():
         return [Reason.of("DUPLICATE_AUTHORIZATION")]
     return []
 

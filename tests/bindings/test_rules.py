@@ -543,6 +543,18 @@ def test_family_diagnosis_tells_family_link_from_mutual_aid(grantor, member):
     assert len(family_diagnosis(grantor).as_grantor) == 1
 
 
+def test_r9_r7_a_lapsed_authorization_blocks_no_eligibility_answer_before_the_sweep(grantor, member):
+    """Eligibility writes nothing, so a lapsed authorization is still `active` in the table when it is asked; past
+    its end it is expired (R9) and must not be reported as binding the member (R7)."""
+    lapsed = factories.authorization(grantor, member, valid_to=days(10))
+    Authorization.objects.filter(pk=lapsed.pk).update(valid_from=days(-20), valid_to=days(-1))
+    other = factories.grantor()
+    answer = eligibility(member=member, grantor=other, kinship=Kinship.PARENT)
+    codes = [r.code for r in answer.reasons]
+    assert "MEMBER_ALREADY_BOUND" not in codes and "DUPLICATE_AUTHORIZATION" not in codes
+    assert codes == ["NO_AUTHORIZATION"]  # with this grantor, nothing yet: the rest would allow a binding
+
+
 def test_r9_r7_a_lapsed_authorization_does_not_block_a_new_binding(grantor, member):
     lapsed = factories.authorization(grantor, member, valid_to=days(10))
     Authorization.objects.filter(pk=lapsed.pk).update(valid_from=days(-20), valid_to=days(-1))
