@@ -194,17 +194,18 @@ def _defer_deferred_by_default(cursor) -> None:
 @contextlib.contextmanager
 def bulk_load(tables: list[str], *, lock_timeout_ms: int = 2000):
     """PostgreSQL, inside a transaction: load `tables` as pg_restore does, without their secondary indexes
-    and foreign keys, and build those once at the end.
+    and foreign keys, and build those once at the end. Yields True when it does so.
 
     Inserting N rows one index entry and one deferred foreign-key check at a time costs far more than
     sorting them into fresh indexes and checking each key with one join (for a million people: ~24 s of
     server time against ~9 s). The price is an ACCESS EXCLUSIVE lock on `tables` until commit, so callers
-    use it only for loads at least as large as the table. It yields False, and the caller inserts the ordinary
-    way, when the current role does not own the tables. The lock is asked for with `lock_timeout`: when
-    someone holds the tables (an open counter transaction), it yields False after that wait and the caller
-    inserts the ordinary way. Everything is transactional DDL: if the load fails, the rollback restores every index
-    and constraint as it was; the rebuilt ones are the catalogue's own definitions, names included.
-    Uniqueness is re-checked when the unique indexes are built, foreign keys when they are re-added.
+    use it only for loads at least as large as the table.
+
+    Yields False, and the caller inserts the ordinary way, when the current role does not own the tables, or
+    when the lock is not granted within `lock_timeout_ms` (an open counter transaction holds the tables).
+    Everything is transactional DDL: if the load fails, the rollback restores every index and constraint as
+    it was. The rebuilt ones are the catalogue's own definitions, names included; building them re-checks
+    uniqueness and foreign keys.
     """
     assert connection.vendor == "postgresql" and connection.in_atomic_block, "bulk_load: PostgreSQL, in a transaction"
     with connection.cursor() as cursor:

@@ -12,7 +12,9 @@
    when the file gives any), the counts (new / updated / unchanged), the R13 changes (only when anything
    changes), one UPDATE ... FROM for changed people, one INSERT ... SELECT for new people; each of the two
    opens the personal accounts of the employee-insured rows it wrote in the same statement. R13 is then
-   applied once (accounts.services.person_changes_apply, source="import").
+   applied once (accounts.services.person_changes_apply, source="import"). A file of new people at least as
+   large as the roster (a first load) is inserted with the roster's secondary indexes and foreign keys dropped
+   and rebuilt afterwards, in the same transaction (accounts.db.bulk_load).
 
 Generated 人员编号 are the region code and 14 digits: a random base per region, plus the row's rank among the
 file's rows of that region with a blank 人员编号 (counted while streaming, so no window function or sort). The
@@ -117,7 +119,6 @@ class StagedRoster:
         self.given_person_no = 0
         self.staged = 0
         self.in_order = True  # the staged ID numbers ascend (the file's order is already the insert order)
-        self.bulk_loaded = False
 
     # --- 1 and 2: rows ----------------------------------------------------------------------------------
     def consume(self, records, index: dict[str, int]) -> None:
@@ -366,7 +367,7 @@ class StagedRoster:
         fresh = "" if self.all_new else only_new
         order = "" if self.in_order else 'ORDER BY f.id_number COLLATE "C"'
         loading = bulk_load([person, account]) if self._wants_bulk_load(cursor) else contextlib.nullcontext(False)
-        with loading as self.bulk_loaded:
+        with loading:
             self._insert_new(cursor, bases, fresh, order)
 
     def _wants_bulk_load(self, cursor) -> bool:
