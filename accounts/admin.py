@@ -250,8 +250,12 @@ class PersonalAccountAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
-    """收支明细: nobody adds, edits or deletes a ledger row here (the database refuses it anyway)."""
+class LedgerEntryAdmin(ImportAdminMixin, ReadOnlyAdminMixin, FastListMixin, admin.ModelAdmin):
+    """收支明细: nobody adds, edits or deletes a ledger row here (the database refuses it anyway). Account credits
+    (个人账户划入, imports.md `credits`) are appended through the import page, by supervisors (the only group
+    holding add_ledgerentry, migration 0004), with the same rules as `import_data credits`."""
+
+    import_resource = "credits"
 
     list_display = ["occurred_at", "holder", "kind", "amount", "balance_after", "settlement", "member_display"]
     list_filter = ["kind"]

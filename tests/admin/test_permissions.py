@@ -1,11 +1,14 @@
 """Who may do what: counter staff (窗口经办) bind, unbind, confirm and add documents; supervisors (业务主管) also
 edit policies; auditors (稽核) see everything and change nothing (403 on every counter screen)."""
 
+import csv
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from accounts.models import LedgerEntry
 from bindings.models import Authorization, AuthorizationStatus, Policy
 from tests import factories
 from tests.admin.conftest import pdf
@@ -186,3 +189,34 @@ def test_auditor_may_open_documents_and_the_opening_is_logged(auditor, family):
     response = auditor.get(reverse("admin:bindings_document_file", args=[document.pk]))
     assert response.status_code == 200
     assert DocumentAccess.objects.filter(document=document, user=auditor.user).count() == 1
+
+
+def test_supervisor_imports_account_credits_from_the_ledger_page(supervisor, tmp_path):
+    """Issue 2 / imports.md: credits have an admin import page too (upload → preview → confirm), with the rules of
+    `import_data credits`; it appends ledger entries, so only supervisors (add_ledgerentry) see it."""
+    person = factories.person(name="王建国")
+    url = reverse("admin:accounts_ledgerentry_import")
+    changelist = supervisor.get(reverse("admin:accounts_ledgerentry_changelist"))
+    assert url in changelist.content.decode()
+    path = tmp_path / "credits.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        header = ["流水号", "身份证号", "金额", "类型", "入账日期"]
+        csv.writer(handle).writerows([header, ["A-001", person.id_number, "120.00", "划入", "2025-01-31"]])
+    with path.open("rb") as handle:
+        preview = supervisor.post(url, {"file": handle})
+    assert preview.status_code == 200 and "新增 1、更新 0、未变 0、错误 0" in preview.content.decode()
+    assert not LedgerEntry.objects.filter(reference="A-001").exists()  # the preview is a dry run
+    assert supervisor.post(url, {"token": preview.context["token"]}).status_code == 302
+    entry = LedgerEntry.objects.get(reference="A-001")
+    assert (entry.amount, entry.balance_after) == (Decimal("120.00"), Decimal("120.00"))
+    assert entry.created_by == supervisor.user
+
+
+@pytest.mark.parametrize("group", [factories.COUNTER_GROUP, factories.AUDITOR_GROUP])
+def test_only_supervisors_import_account_credits(client, db, group):
+    user = factories.staff_user(group)
+    client.force_login(user)
+    assert client.get(reverse("admin:accounts_ledgerentry_import")).status_code == 403
+    changelist = client.get(reverse("admin:accounts_ledgerentry_changelist"))
+    assert changelist.status_code == 200
+    assert reverse("admin:accounts_ledgerentry_import") not in changelist.content.decode()
