@@ -126,6 +126,7 @@ class Settlement(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"))
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+    # The body of the first answer without its own id (the INSERT that stores it makes the id): first_response().
     response = models.JSONField(_("first response"), default=dict, editable=False)
 
     class Meta:
@@ -163,6 +164,10 @@ class Settlement(models.Model):
 
     def __str__(self):
         return f"{self.institution.code}/{self.external_id}"
+
+    def first_response(self) -> dict:
+        """The body first answered for this settlement, which an identical replay answers again."""
+        return {"id": self.pk, **self.response}
 
 
 class ItemKind(models.TextChoices):

@@ -271,11 +271,12 @@ def settlement_create(*, institution: Institution, api_client, payload: dict, re
 
     `payload` is the validated body (amounts as Decimals, `occurred_at` aware or None). Raises
     BusinessRuleError (422) for CREDENTIAL_MISMATCH / PERSON_NOT_FOUND / INSTITUTION_NOT_DESIGNATED and
-    IdempotencyConflict (409). `response_builder(settlement)` makes the body stored as the first response.
+    IdempotencyConflict (409). `response_builder(settlement)` makes the body stored as the first response (built
+    before the INSERT, so without the id: `Settlement.first_response` adds it).
 
     Round trips of a usual bill (one grantor pays): token, patient + idempotency key, live authorizations with
-    grantor accounts, policy in force, account locks, settlement INSERT, ledger INSERT, balance UPDATE, stored
-    response UPDATE (tests/settlements/test_queries.py pins the count).
+    grantor accounts, policy in force, account locks, settlement INSERT (with the stored response), ledger INSERT,
+    balance UPDATE (tests/settlements/test_queries.py pins the count).
     """
     fingerprint = request_fingerprint(payload)
     patient, existing = _patient_and_existing(institution=institution, payload=payload, fingerprint=fingerprint)
@@ -378,8 +379,7 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
         plan.reasons = dedupe(plan.reasons)
 
         first = plan.grantor_payments[0] if plan.grantor_payments else None
-        # A duplicate key raises IntegrityError here, before any ledger entry; settlement_create answers it.
-        settlement = Settlement.objects.create(
+        settlement = Settlement(
             institution=institution,
             external_id=payload["external_id"],
             request_hash=fingerprint,
@@ -398,10 +398,9 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
             reasons=[r.as_dict() for r in plan.reasons],
             occurred_at=occurred_at,
         )
-        items = SettlementItem.objects.bulk_create(SettlementItem(settlement=settlement, **line) for line in lines)
-        # The response lists these lines: no query to read back what was just written.
+        items = [SettlementItem(settlement=settlement, **line) for line in lines]
+        # The response lists these lines: no query to read back what is written below.
         settlement._prefetched_objects_cache = {"items": items}
-
         debits = []
         if plan.own_account_paid > ZERO:
             debits.append((locked[own_account.pk], LedgerEntryKind.OWN_PAYMENT, plan.own_account_paid, {}))
@@ -409,19 +408,27 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
             debits.append(
                 (locked[payment.account_id], LedgerEntryKind.MUTUAL_AID_PAYMENT, payment.amount, {"member": patient})
             )
-        if debits:
-            accounts_debit_locked(debits, settlement=settlement, institution=institution, occurred_at=occurred_at)
 
-        # The people in the response show their balances after this settlement, as read and written under the lock.
-        if own_account is not None and own_account.pk in locked:
-            own_account.balance = locked[own_account.pk].balance
+        # The first response is stored with the row, in the same INSERT (no UPDATE afterwards, one round trip less
+        # under the lock). The people in it show their balances after this settlement: read under the lock, less
+        # what is debited below. Its own id is not known before the INSERT: Settlement.first_response adds it.
+        after = {pk: account.balance for pk, account in locked.items()}
+        for account, _, amount, _ in debits:
+            after[account.pk] -= amount
+        if own_account is not None and own_account.pk in after:
+            own_account.balance = after[own_account.pk]
         for authorization in usable:
             grantor_account = authorization.grantor.account
-            grantor_account.balance = locked[grantor_account.pk].balance
-
+            grantor_account.balance = after[grantor_account.pk]
         if response_builder is not None:
             settlement.response = response_builder(settlement)
-            Settlement.objects.filter(pk=settlement.pk).update(response=settlement.response)
+            settlement.response.pop("id", None)
+
+        # A duplicate key raises IntegrityError here, before any ledger entry; settlement_create answers it.
+        settlement.save(force_insert=True)
+        SettlementItem.objects.bulk_create(items)
+        if debits:
+            accounts_debit_locked(debits, settlement=settlement, institution=institution, occurred_at=occurred_at)
     return settlement, True
 
 

@@ -129,9 +129,17 @@ def settlement_body(settlement: Settlement, client) -> dict:
                 "amount": money_text(item.amount),
                 "eligible": item.eligible,
             }
-            for item in settlement.items.all()
+            for item in _items_of(settlement)
         ],
     }
+
+
+def _items_of(settlement: Settlement):
+    # The first response is built before the INSERT that stores it (settlements.services._settle): an unsaved
+    # settlement carries its lines in the prefetch cache, where a saved one is read (or prefetched) as usual.
+    if settlement.pk is None:
+        return settlement._prefetched_objects_cache["items"]
+    return settlement.items.all()
 
 
 class ExpenditureLineSerializer(serializers.Serializer):

@@ -62,9 +62,9 @@ class SettlementCreateView(APIView):
         except IdempotencyConflict as error:
             raise _conflict(error) from None
         if created:
-            return Response(settlement.response, status=201)
+            return Response(settlement.first_response(), status=201)
         if settlement.response:
-            return Response(in_declared_order(settlement.response, SettlementResponseSerializer()), status=200)
+            return Response(in_declared_order(settlement.first_response(), SettlementResponseSerializer()), status=200)
         return Response(settlement_body(settlement, client), status=200)
 
 
