@@ -114,6 +114,8 @@ class ResourceSpec:
     name = ""
     title = ""
     columns: tuple[Column, ...] = ()
+    # The region column may name a GB/T 2260 province missing from the table: accepted, and added when written.
+    provinces_allowed = False
 
     def __init__(self, *, report: ImportReport, acting_user=None):
         self.report = report
@@ -187,6 +189,8 @@ class ResourceSpec:
 
     # --- chunks -----------------------------------------------------------------------------------------
     def start(self) -> None:
+        if self.provinces_allowed:
+            self.regions = self.regions_or_provinces()
         self._parsers = self.parsers()
 
     def consume(self, records, index: dict[str, int]) -> None:
@@ -216,6 +220,8 @@ class ResourceSpec:
                 if row.status != UNCHANGED:
                     good.append(row)
         if writing and self.report.ok and good:
+            if self.provinces_allowed:
+                self.provinces_add(good)
             self.write(good)
 
     def check(self, chunk: list[Row]) -> None:
@@ -232,8 +238,9 @@ class ResourceSpec:
         return set(Region.objects.values_list("code", flat=True))
 
     def regions_or_provinces(self) -> set[str]:
-        """Known regions plus every province of GB/T 2260: a policy, institution or filing may name a province
-        (320000) that the regions file did not list; `provinces_add` adds it when the row is written."""
+        """Known regions plus every province of GB/T 2260: a spec with `provinces_allowed` (policies, institutions,
+        filings) may name a province (320000) that the regions file did not list; `provinces_add` adds it when the
+        rows are written."""
         return self.known_regions() | set(PROVINCES)
 
     def provinces_add(self, rows: list[Row]) -> None:
@@ -289,6 +296,7 @@ class RegionSpec(ResourceSpec):
 class InstitutionSpec(ResourceSpec):
     name = "institutions"
     title = "定点医药机构"
+    provinces_allowed = True
     columns = (
         Column("code", "机构编码"),
         Column("name", "机构名称"),
@@ -297,10 +305,6 @@ class InstitutionSpec(ResourceSpec):
         Column("designated", "定点"),
     )
     FIELDS = ("name", "kind", "region_id", "designated")
-
-    def start(self):
-        self.regions = self.regions_or_provinces()
-        super().start()
 
     def parsers(self):
         return [
@@ -336,7 +340,6 @@ class InstitutionSpec(ResourceSpec):
     def write(self, rows):
         from settlements.models import Institution
 
-        self.provinces_add(rows)
         objs = {NEW: [], UPDATED: []}
         for r in rows:
             obj = Institution(pk=r.pk, code=r.data["code"], updated_at=self.now)
@@ -364,6 +367,7 @@ def kinship_list(value: str) -> list[str]:
 class PolicySpec(ResourceSpec):
     name = "policies"
     title = "共济政策"
+    provinces_allowed = True
     columns = (
         Column("region", "区划代码"),
         Column("effective_from", "生效日期"),
@@ -373,10 +377,6 @@ class PolicySpec(ResourceSpec):
         Column("single_relationship", "限一个共济关系"),
     )
     FIELDS = ("kinships", "scope", "spouse_confirmation", "single_relationship")
-
-    def start(self):
-        self.regions = self.regions_or_provinces()
-        super().start()
 
     def parsers(self):
         return [
@@ -415,7 +415,6 @@ class PolicySpec(ResourceSpec):
     def write(self, rows):
         from bindings.models import Policy
 
-        self.provinces_add(rows)
         objs = {NEW: [], UPDATED: []}
         for r in rows:
             obj = Policy(pk=r.pk, region_id=r.data["region"], effective_from=r.data["effective_from"])
@@ -752,16 +751,13 @@ class CreditSpec(ResourceSpec):
 class FilingSpec(ResourceSpec):
     name = "filings"
     title = "异地就医备案"
+    provinces_allowed = True
     columns = (
         Column("id_number", "身份证号"),
         Column("region", "就医地"),
         Column("start", "开始日期"),
         Column("end", "结束日期", required=False),
     )
-
-    def start(self):
-        self.regions = self.regions_or_provinces()
-        super().start()
 
     def parsers(self):
         return [
@@ -805,7 +801,6 @@ class FilingSpec(ResourceSpec):
                 row.status = UNCHANGED if old[1] == d["end"] else UPDATED
 
     def write(self, rows):
-        self.provinces_add(rows)
         objs = {NEW: [], UPDATED: []}
         for r in rows:
             objs[r.status].append(
