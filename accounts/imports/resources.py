@@ -73,6 +73,7 @@ CREDIT_KINDS = {
     "划入": LedgerEntryKind.ALLOCATION,
     "调整": LedgerEntryKind.ADJUSTMENT,
 }
+CREDIT_KIND_LABELS = {kind: label for label, kind in CREDIT_KINDS.items()}
 INSTITUTION_KINDS = {"医疗机构": "medical", "零售药店": "pharmacy"}
 KINSHIPS = {
     "配偶": "spouse",
@@ -707,9 +708,8 @@ class CreditSpec(ResourceSpec):
     @staticmethod
     def _applied_differently(line: int, data: dict, old: tuple) -> str:
         _, kind, amount, at = old
-        label = {value: name for name, value in CREDIT_KINDS.items()}
-        applied = f"{label.get(kind, kind)} {amount:.2f}，{timezone.localdate(at):%Y-%m-%d}"
-        given = f"{label[data['kind']]} {data['amount']:.2f}，{data['date']:%Y-%m-%d}"
+        applied = f"{CREDIT_KIND_LABELS.get(kind, kind)} {amount:.2f}，{timezone.localdate(at):%Y-%m-%d}"
+        given = f"{CREDIT_KIND_LABELS[data['kind']]} {data['amount']:.2f}，{data['date']:%Y-%m-%d}"
         return MSG_REFERENCE_APPLIED_DIFFERENTLY.format(
             line=line, reference=data["reference"], applied=applied, given=given
         )
