@@ -83,6 +83,14 @@ def policy_in_force(region_code: str, on: datetime.date) -> Policy | None:
     return found
 
 
+def policy_memo_remember(region_code: str, on: datetime.date, policy: Policy | None) -> None:
+    """Record what `policy_in_force(region_code, on)` is, found by a read that joined it in (the settlement engine's
+    payers query, `settlements.selectors.live_authorizations_of`). Nothing happens outside `policy_memo()`."""
+    memo = _policy_memo.get()
+    if memo is not None:
+        memo[(region_code, on)] = policy
+
+
 def local_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localdate(moment)
 

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from accounts.db import ModelColumns
 from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person, PersonalAccount
-from bindings.models import LIVE_STATUSES, Authorization, AuthorizationStatus
+from bindings.models import LIVE_STATUSES, Authorization, AuthorizationStatus, Policy
+from bindings.rules import policy_memo_remember
 from settlements.models import Settlement, SettlementStatus
 
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
@@ -311,32 +312,53 @@ def _cache_account(person: Person, account: PersonalAccount | None) -> None:
         PersonalAccount.person.field.set_cached_value(account, person)
 
 
-_AUTHORIZATION, _GRANTOR, _GRANTOR_ACCOUNT = (
+_AUTHORIZATION, _GRANTOR, _GRANTOR_ACCOUNT, _POLICY = (
     ModelColumns(Authorization, "au"),
     ModelColumns(Person, "g"),
     ModelColumns(PersonalAccount, "ga"),
+    ModelColumns(Policy, "pol"),
 )
+# The policy in force for the grantor's region on a date, as `bindings.rules.policy_in_force` chooses it: the
+# region's own latest version not after the date, else its province's (province code: the first two digits and
+# "0000", `accounts.models.province_code`). Joined in, so the engine does not ask for it in a query of its own. The
+# region's own versions sort first by `region_id DESC`: a code below province level shares the province's two digits
+# and is not all zeros after them, so it is the greater string (SQLite 3.40 refuses an outer column in a correlated
+# subquery's ORDER BY, so the order cannot say "own region first" directly).
 _PAYERS_SQL = f"""
-    SELECT {_AUTHORIZATION.sql}, {_GRANTOR.sql}, {_GRANTOR_ACCOUNT.sql}
+    SELECT {_AUTHORIZATION.sql}, {_GRANTOR.sql}, {_GRANTOR_ACCOUNT.sql}, {_POLICY.sql}
       FROM "{Authorization._meta.db_table}" au
      INNER JOIN "{Person._meta.db_table}" g ON g."id" = au."grantor_id"
       LEFT OUTER JOIN "{PersonalAccount._meta.db_table}" ga ON ga."person_id" = g."id"
+      LEFT OUTER JOIN "{Policy._meta.db_table}" pol ON pol."id" = (
+           SELECT v."id" FROM "{Policy._meta.db_table}" v
+            WHERE v."region_id" IN (g."region_id", SUBSTR(g."region_id", 1, 2) || '0000') AND v."effective_from" <= %s
+            ORDER BY v."region_id" DESC, v."effective_from" DESC
+            LIMIT 1)
      WHERE au."member_id" = %s AND au."status" IN ({", ".join(["%s"] * len(LIVE_STATUSES))})
      ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers from model meta
 
 
-def live_authorizations_of(member: Person) -> list[Authorization]:
+def live_authorizations_of(member: Person, *, policies_on: datetime.date) -> list[Authorization]:
     """`bindings.rules.member_authorizations(member)` (live, S2 payment order) as the engine reads it: each with its
-    grantor and the grantor's account loaded, and `member` set to the given instance. One query."""
+    grantor and the grantor's account loaded, and `member` set to the given instance; and for each grantor's region
+    the policy in force on `policies_on`, handed to the `bindings.rules.policy_memo` (inside one, `policy_in_force`
+    then asks the database nothing for these regions on that date). One query."""
     connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
-        cursor.execute(_PAYERS_SQL, [member.pk, *LIVE_STATUSES])
+        cursor.execute(
+            _PAYERS_SQL, [connection.ops.adapt_datefield_value(policies_on), member.pk, *LIVE_STATUSES]
+        )
         rows = cursor.fetchall()
     found = []
     for row in rows:
         authorization = _AUTHORIZATION.load(row, 0, connection)
         grantor = _GRANTOR.load(row, _AUTHORIZATION.width, connection)
         _cache_account(grantor, _GRANTOR_ACCOUNT.load(row, _AUTHORIZATION.width + _GRANTOR.width, connection))
+        policy_memo_remember(
+            grantor.region_id,
+            policies_on,
+            _POLICY.load(row, _AUTHORIZATION.width + _GRANTOR.width + _GRANTOR_ACCOUNT.width, connection),
+        )
         authorization.grantor = grantor
         authorization.member = member
         found.append(authorization)

@@ -40,6 +40,7 @@ from accounts.services import accounts_debit_locked, accounts_lock, ledger_entry
 from bindings.models import GeographicScope
 from bindings.rules import (
     dedupe,
+    local_date,
     no_authorization_reason,
     policy_in_force,
     policy_memo,
@@ -261,9 +262,11 @@ def _existing(institution: Institution, external_id: str, fingerprint: str) -> S
 
 def _payers(patient: Person, now) -> list[tuple[object, list[Reason]]]:
     """`bindings.rules.member_payers` with only the joins the engine reads (grantor and its account; the member
-    is the patient already in hand), read by hand-written SQL (`selectors.live_authorizations_of`, performance):
-    the same authorizations, in the same S2 order, with the same reasons."""
-    return [(a, usage_reasons(a, now)) for a in live_authorizations_of(patient)]
+    is the patient already in hand) and the grantors' policies in force today, read by hand-written SQL in one query
+    (`selectors.live_authorizations_of`, performance): the same authorizations, in the same S2 order, with the same
+    reasons. Inside `policy_memo()`: the policies it read are what `policy_in_force` answers for today."""
+    authorizations = live_authorizations_of(patient, policies_on=local_date(now))
+    return [(a, usage_reasons(a, now)) for a in authorizations]
 
 
 def settlement_create(*, institution: Institution, api_client, payload: dict, response_builder=None):

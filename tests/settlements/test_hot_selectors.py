@@ -4,12 +4,14 @@ replace return: the same instances, field for field, the same related objects ca
 import datetime
 
 import pytest
+from django.db import connection
 from django.db.models import Subquery
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Person
 from bindings.models import Authorization, AuthorizationStatus, Kinship
-from bindings.rules import member_authorizations
+from bindings.rules import member_authorizations, policy_in_force, policy_memo
 from settlements.models import Settlement
 from settlements.selectors import live_authorizations_of, patient_for_settlement
 from tests import factories
@@ -70,7 +72,7 @@ def test_live_authorizations_match_member_authorizations(db):
         created_at=timezone.now() + datetime.timedelta(hours=1)
     )
 
-    found = live_authorizations_of(member)
+    found = live_authorizations_of(member, policies_on=timezone.localdate())
     orm = list(member_authorizations(member))
     assert [a.pk for a in found] == [a.pk for a in orm] and len(found) == 3
     for mine, theirs in zip(found, orm, strict=True):
@@ -84,9 +86,46 @@ def test_live_authorizations_read_in_one_query(jiangsu_policy, django_assert_num
     member = factories.resident()
     factories.authorization(factories.grantor(), member, Kinship.PARENT)
     with django_assert_num_queries(1):
-        (authorization,) = live_authorizations_of(member)
+        (authorization,) = live_authorizations_of(member, policies_on=timezone.localdate())
         assert authorization.grantor.account.balance > 0
         assert authorization.grantor.region_id
+
+
+@pytest.mark.parametrize(
+    "versions, expected",
+    [
+        pytest.param([], None, id="no-policy"),
+        pytest.param([("320000", -10)], ("320000", -10), id="province-only"),
+        pytest.param([("320000", -10), ("320500", -20)], ("320500", -20), id="own-region-beats-province"),
+        pytest.param([("320500", -20), ("320500", -5), ("320500", 3)], ("320500", -5), id="latest-in-force-not-future"),
+        pytest.param([("320500", 3), ("320000", -30)], ("320000", -30), id="own-only-in-future-falls-back"),
+        pytest.param([("330000", -10)], None, id="other-province"),
+    ],
+)
+def test_payers_query_hands_the_policy_in_force_to_the_memo(db, versions, expected):
+    """The policy joined into the payers query is what `policy_in_force` finds for the grantor's region and day."""
+    today = timezone.localdate()
+    made = {}
+    for region, days in versions:
+        made[(region, days)] = factories.policy(region, effective_from=today + datetime.timedelta(days=days))
+    member = factories.resident()
+    # Written directly: without a policy in force the binding service would (rightly) refuse it. The policy it records
+    # as applied is another province's, which the look-up for 320500 must not find.
+    Authorization.objects.create(
+        policy=factories.policy("110000", effective_from=today - datetime.timedelta(days=400)),
+        grantor=factories.grantor(region_code="320500"),
+        member=member,
+        kinship=Kinship.PARENT,
+        valid_from=timezone.now(),
+        status=AuthorizationStatus.ACTIVE,
+        channel="app",
+    )
+    with policy_memo():
+        live_authorizations_of(member, policies_on=today)
+        with CaptureQueriesContext(connection) as queries:
+            primed = policy_in_force("320500", today)
+    assert len(queries) == 0
+    assert primed == policy_in_force("320500", today) == (made[expected] if expected else None)
 
 
 def test_token_look_up_matches_the_orm(institution):
