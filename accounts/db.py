@@ -7,7 +7,9 @@ code path (admin, raw SQL, a bulk `.update()`) can rewrite history.
 import contextlib
 import dataclasses
 
-from django.db import OperationalError, connection, migrations, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, migrations, transaction
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 
 
 class AppendOnly(migrations.operations.base.Operation):
@@ -238,6 +240,7 @@ class ModelColumns:
 
     def __init__(self, model, alias: str):
         self.model = model
+        self.alias = alias
         self.fields = model._meta.concrete_fields
         self.attnames = [f.attname for f in self.fields]
         self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
@@ -266,3 +269,121 @@ class ModelColumns:
             for converter in converters:
                 values[index] = converter(values[index], col, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def lock_by_pk(columns: "ModelColumns", ids, *, using: str = DEFAULT_DB_ALIAS) -> dict:
+    """`lock_rows(model.objects.all(), ids)` for the settlement engine's hot path: the same rows, locked in the same
+    primary-key order, loaded as the same instances, by a fixed SELECT … FOR UPDATE instead of a QuerySet built and
+    compiled per call (performance: 0.3–0.5 ms of Python per settlement). SQLite has no row locks: there, as with
+    `select_for_update()`, the transaction's write lock serialises writers."""
+    connection = connections[using]
+    assert connection.in_atomic_block, "lock_by_pk needs an atomic block"
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    pk = columns.model._meta.pk.column
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f'SELECT {columns.sql} FROM "{columns.model._meta.db_table}" {columns.alias} '  # noqa: S608 - names from meta
+        f'WHERE {columns.alias}."{pk}" IN ({", ".join(["%s"] * len(ids))}) ORDER BY {columns.alias}."{pk}"{lock}'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    return {row.pk: row for row in (columns.load(row, 0, connection) for row in rows)}
+
+
+# --- Several writes in one round trip -------------------------------------------------------------------------------
+
+_PARENT_CTE = "parent_row"
+
+
+def _insert_statement(objs: list, connection, *, returning_pk: bool) -> tuple[str, tuple]:
+    """The INSERT that `bulk_create(objs)` (or, for one object and `returning_pk`, `save()`) sends, compiled by
+    Django's own insert compiler (fields' pre_save such as auto_now_add, values prepared as for a save), not sent."""
+    opts = objs[0]._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.auto_field]
+    query = InsertQuery(opts.model)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [opts.pk] if returning_pk else None
+    (statement,) = compiler.as_sql()
+    return statement
+
+
+def insert_together(parent, children=(), updates=(), *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Insert `parent` (an unsaved row), then `children` (unsaved rows, of any models, whose foreign keys may point to
+    `parent`), then run `updates` (`(sql, params)` pairs), inside the caller's transaction.
+
+    On PostgreSQL this is one statement, one round trip (data-modifying WITH clauses, the children taking the parent's
+    new id from its RETURNING): performance of the settlement engine, whose settlement row, ledger entries and balance
+    updates were three round trips or more, all under the accounts' row locks. Elsewhere it is `save()`,
+    `bulk_create()` per model and the updates, one after the other. Either way every constraint and trigger applies as
+    for the ORM's own writes (a failure raises the usual IntegrityError and writes nothing of the statement), and
+    afterwards the instances look as if saved: `parent.pk`, the children's pks and their foreign keys to `parent`."""
+    connection = connections[using]
+    assert connection.in_atomic_block, "insert_together needs the caller's transaction"
+    children = list(children)
+    if connection.vendor != "postgresql":
+        parent.save(force_insert=True, using=using)
+        by_model: dict = {}
+        for child in children:
+            by_model.setdefault(type(child), []).append(child)
+        for model, objs in by_model.items():
+            model._default_manager.db_manager(using).bulk_create(objs)
+        with connection.cursor() as cursor:
+            for sql, params in updates:
+                cursor.execute(sql, params)
+        return
+    # Each child's foreign keys that point to the parent (by its cached related object) take its id from the CTE.
+    # Identifiers only (a CTE name, a column from model meta); every value is a parameter.
+    parent_pk = parent._meta.pk.column
+    parent_id = RawSQL(f'(SELECT "{parent_pk}" FROM "{_PARENT_CTE}")', ())  # noqa: S611, S608
+    links = []
+    for child in children:
+        for field in child._meta.concrete_fields:
+            if field.many_to_one and field.is_cached(child) and field.get_cached_value(child) is parent:
+                links.append((child, field))
+                setattr(child, field.attname, parent_id)
+    groups: dict = {}
+    for child in children:
+        groups.setdefault(type(child), []).append(child)
+    try:
+        parts, params = [], []
+        sql, values = _insert_statement([parent], connection, returning_pk=True)
+        parts.append(f'"{_PARENT_CTE}" AS ({sql})')
+        params += values
+        selects = [f'SELECT 0, "{parent_pk}" FROM "{_PARENT_CTE}"']  # noqa: S608
+        for index, objs in enumerate(groups.values(), start=1):
+            sql, values = _insert_statement(objs, connection, returning_pk=False)
+            pk = objs[0]._meta.pk
+            parts.append(f'"children_{index}" AS ({sql} RETURNING "{pk.column}")')
+            params += values
+            selects.append(f'SELECT {index}, "{pk.column}" FROM "children_{index}"')  # noqa: S608
+        for index, (sql, values) in enumerate(updates):
+            parts.append(f'"update_{index}" AS ({sql})')
+            params += values
+        statement = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            rows = cursor.fetchall()
+    except BaseException:
+        _relink(links, parent)
+        raise
+    ids: dict[int, list] = {}
+    for part, pk in rows:
+        ids.setdefault(part, []).append(pk)
+    parent.pk = ids[0][0]
+    parent._state.adding, parent._state.db = False, using
+    for index, objs in enumerate(groups.values(), start=1):
+        for obj, pk in zip(objs, ids.get(index, []), strict=True):  # RETURNING gives rows in VALUES order
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, using
+    _relink(links, parent)
+
+
+def _relink(links, parent) -> None:
+    # Setting a foreign key's attname to another value drops the cached related object; put both back.
+    for child, field in links:
+        setattr(child, field.attname, parent.pk)
+        field.set_cached_value(child, parent)

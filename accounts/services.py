@@ -10,10 +10,10 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from accounts.db import lock_rows
+from accounts.db import ModelColumns, insert_together, lock_by_pk
 from accounts.divisions import PROVINCES
 from accounts.id_numbers import normalize_id_number, parse_id_number
 from accounts.models import (
@@ -44,9 +44,26 @@ def money(value) -> Decimal:
 # --- Ledger ----------------------------------------------------------------------------------------
 
 
+_ACCOUNT_COLUMNS = ModelColumns(PersonalAccount, "a")
+
+
 def accounts_lock(account_ids) -> dict[int, PersonalAccount]:
     """Lock personal accounts in primary-key order (no deadlock when a member and a grantor settle at once)."""
-    return lock_rows(PersonalAccount.objects.all(), account_ids)
+    return lock_by_pk(_ACCOUNT_COLUMNS, account_ids)
+
+
+def _balance_update(account: PersonalAccount) -> tuple[str, list]:
+    """`PersonalAccount.objects.filter(pk=account.pk).update(balance=account.balance)` as a fixed statement."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    return (
+        _BALANCE_UPDATE_SQL,
+        [_BALANCE_FIELD.get_db_prep_save(account.balance, connection), account.pk],
+    )
+
+
+_BALANCE_FIELD = PersonalAccount._meta.get_field("balance")
+# Identifiers from model meta, values are parameters.
+_BALANCE_UPDATE_SQL = f'UPDATE "{PersonalAccount._meta.db_table}" SET "{_BALANCE_FIELD.column}" = %s WHERE "id" = %s'  # noqa: S608
 
 
 def _append_entry(*, account: PersonalAccount, kind: str, amount: Decimal, occurred_at=None, **links) -> LedgerEntry:
@@ -142,12 +159,16 @@ def account_debit(
     return entry
 
 
-def accounts_debit_locked(debits, *, occurred_at=None, **links) -> list[LedgerEntry]:
+def accounts_debit_locked(debits, *, occurred_at=None, written_with=None, **links) -> list[LedgerEntry]:
     """Several payments of one settlement, on accounts the caller has locked (`accounts_lock`), inside the caller's
     transaction. Same checks and effects as `account_debit` per payment (two-place positive amount, a debit kind,
-    never below zero, balance_after, cached balance updated), written with one INSERT for all entries and one
-    UPDATE per account: performance of the settlement engine (no savepoint per payment, no re-lock of a row the
-    caller already holds). `debits` is a list of (account, kind, amount, extra links such as member)."""
+    never below zero, balance_after, cached balance updated), without a savepoint per payment or a re-lock of a row
+    the caller already holds. `debits` is a list of (account, kind, amount, extra links such as member).
+
+    `written_with=(record, lines)`: an unsaved row the entries link to (the settlement, passed in `links` too) and its
+    own unsaved lines, written first and, on PostgreSQL, in the same round trip as the entries and the balances
+    (`accounts.db.insert_together`): performance of the settlement engine, whose writes all happen under the accounts'
+    row locks."""
     assert transaction.get_connection().in_atomic_block, "accounts_debit_locked needs the caller's transaction"
     occurred_at = occurred_at or timezone.now()
     entries, touched = [], {}
@@ -173,9 +194,15 @@ def accounts_debit_locked(debits, *, occurred_at=None, **links) -> list[LedgerEn
         )
         account.balance = new_balance
         touched[account.pk] = account
-    LedgerEntry.objects.bulk_create(entries)
-    for account in touched.values():
-        PersonalAccount.objects.filter(pk=account.pk).update(balance=account.balance)
+    updates = [_balance_update(account) for account in touched.values()]
+    if written_with is not None:
+        record, lines = written_with
+        insert_together(record, [*lines, *entries], updates)
+    else:
+        LedgerEntry.objects.bulk_create(entries)
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            for sql, params in updates:
+                cursor.execute(sql, params)
     return entries
 
 

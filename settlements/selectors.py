@@ -278,30 +278,86 @@ def months_with_settlements(limit: int = 24) -> list[datetime.date]:
 
 
 _PERSON, _PATIENT_ACCOUNT = ModelColumns(Person, "p"), ModelColumns(PersonalAccount, "a")
+_AUTHORIZATION, _GRANTOR, _GRANTOR_ACCOUNT, _POLICY = (
+    ModelColumns(Authorization, "au"),
+    ModelColumns(Person, "g"),
+    ModelColumns(PersonalAccount, "ga"),
+    ModelColumns(Policy, "pol"),
+)
+_LIVE = ", ".join(["%s"] * len(LIVE_STATUSES))
+# A live authorization's grantor, the grantor's account and the policy in force for the grantor's region on a date,
+# as `bindings.rules.policy_in_force` chooses it: the region's own latest version not after the date, else its
+# province's (province code: the first two digits and "0000", `accounts.models.province_code`). Joined in, so the
+# engine does not ask for the policy in a query of its own. The region's own versions sort first by
+# `region_id DESC`: a code below province level shares the province's two digits and is not all zeros after them,
+# so it is the greater string (SQLite 3.40 refuses an outer column in a correlated subquery's ORDER BY, so the order
+# cannot say "own region first" directly). Parameter: the date.
+_PAYER_SQL = f"{_AUTHORIZATION.sql}, {_GRANTOR.sql}, {_GRANTOR_ACCOUNT.sql}, {_POLICY.sql}"
+_PAYER_JOINS = f"""
+      LEFT OUTER JOIN "{Person._meta.db_table}" g ON g."id" = au."grantor_id"
+      LEFT OUTER JOIN "{PersonalAccount._meta.db_table}" ga ON ga."person_id" = g."id"
+      LEFT OUTER JOIN "{Policy._meta.db_table}" pol ON pol."id" = (
+           SELECT v."id" FROM "{Policy._meta.db_table}" v
+            WHERE v."region_id" IN (g."region_id", SUBSTR(g."region_id", 1, 2) || '0000') AND v."effective_from" <= %s
+            ORDER BY v."region_id" DESC, v."effective_from" DESC
+            LIMIT 1)"""  # noqa: S608 - identifiers from model meta
+_PAYER_WIDTHS = (_AUTHORIZATION.width, _GRANTOR.width, _GRANTOR_ACCOUNT.width)
+
+# The patient (one person: id_number is unique) with its account, the id of a settlement already stored under the
+# idempotency key, and one row per live authorization in S2 payment order (one row with NULLs where there is none).
 _PATIENT_SQL = f"""
     SELECT {_PERSON.sql}, {_PATIENT_ACCOUNT.sql},
            (SELECT s."id" FROM "{Settlement._meta.db_table}" s
-             WHERE s."institution_id" = %s AND s."external_id" = %s LIMIT 1)
+             WHERE s."institution_id" = %s AND s."external_id" = %s LIMIT 1),
+           {_PAYER_SQL}
       FROM "{Person._meta.db_table}" p
       LEFT OUTER JOIN "{PersonalAccount._meta.db_table}" a ON a."person_id" = p."id"
+      LEFT OUTER JOIN "{Authorization._meta.db_table}" au ON au."member_id" = p."id" AND au."status" IN ({_LIVE})
+      {_PAYER_JOINS}
      WHERE p."id_number" = %s
-     LIMIT 1"""  # noqa: S608 - identifiers come from model meta, values are parameters
+     ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers come from model meta, values are parameters
+
+_PAYERS_SQL = f"""
+    SELECT {_PAYER_SQL}
+      FROM "{Authorization._meta.db_table}" au
+      {_PAYER_JOINS}
+     WHERE au."member_id" = %s AND au."status" IN ({_LIVE})
+     ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers from model meta
 
 
-def patient_for_settlement(*, id_number: str, institution_id: int, external_id: str) -> Person | None:
-    """The patient with its personal account (`patient.account`, or RelatedObjectDoesNotExist if it has none) and
-    `existing_settlement_id`: the id of a settlement already stored under (institution, external_id), else None.
-    One query; `id_number` is already normalised."""
+def patient_for_settlement(
+    *, id_number: str, institution_id: int, external_id: str, payers_on: datetime.date
+) -> Person | None:
+    """The patient with its personal account (`patient.account`, or RelatedObjectDoesNotExist if it has none),
+    `existing_settlement_id`: the id of a settlement already stored under (institution, external_id), else None, and
+    `live_authorizations`: what `live_authorizations_of(patient, policies_on=payers_on)` returns (the policies handed
+    to the policy memo the same way). One query; `id_number` is already normalised."""
     connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
-        cursor.execute(_PATIENT_SQL, [institution_id, external_id, id_number])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(
+            _PATIENT_SQL,
+            [
+                institution_id,
+                external_id,
+                *LIVE_STATUSES,
+                connection.ops.adapt_datefield_value(payers_on),
+                id_number,
+            ],
+        )
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    patient = _PERSON.load(row, 0, connection)
-    account = _PATIENT_ACCOUNT.load(row, _PERSON.width, connection)
+    first = rows[0]
+    patient = _PERSON.load(first, 0, connection)
+    account = _PATIENT_ACCOUNT.load(first, _PERSON.width, connection)
     _cache_account(patient, account)
-    patient.existing_settlement_id = row[-1]
+    patient.existing_settlement_id = first[_PERSON.width + _PATIENT_ACCOUNT.width]
+    start = _PERSON.width + _PATIENT_ACCOUNT.width + 1
+    patient.live_authorizations = [
+        authorization
+        for row in rows
+        if (authorization := _payer(row, start, patient, payers_on, connection)) is not None
+    ]
     return patient
 
 
@@ -312,30 +368,19 @@ def _cache_account(person: Person, account: PersonalAccount | None) -> None:
         PersonalAccount.person.field.set_cached_value(account, person)
 
 
-_AUTHORIZATION, _GRANTOR, _GRANTOR_ACCOUNT, _POLICY = (
-    ModelColumns(Authorization, "au"),
-    ModelColumns(Person, "g"),
-    ModelColumns(PersonalAccount, "ga"),
-    ModelColumns(Policy, "pol"),
-)
-# The policy in force for the grantor's region on a date, as `bindings.rules.policy_in_force` chooses it: the
-# region's own latest version not after the date, else its province's (province code: the first two digits and
-# "0000", `accounts.models.province_code`). Joined in, so the engine does not ask for it in a query of its own. The
-# region's own versions sort first by `region_id DESC`: a code below province level shares the province's two digits
-# and is not all zeros after them, so it is the greater string (SQLite 3.40 refuses an outer column in a correlated
-# subquery's ORDER BY, so the order cannot say "own region first" directly).
-_PAYERS_SQL = f"""
-    SELECT {_AUTHORIZATION.sql}, {_GRANTOR.sql}, {_GRANTOR_ACCOUNT.sql}, {_POLICY.sql}
-      FROM "{Authorization._meta.db_table}" au
-     INNER JOIN "{Person._meta.db_table}" g ON g."id" = au."grantor_id"
-      LEFT OUTER JOIN "{PersonalAccount._meta.db_table}" ga ON ga."person_id" = g."id"
-      LEFT OUTER JOIN "{Policy._meta.db_table}" pol ON pol."id" = (
-           SELECT v."id" FROM "{Policy._meta.db_table}" v
-            WHERE v."region_id" IN (g."region_id", SUBSTR(g."region_id", 1, 2) || '0000') AND v."effective_from" <= %s
-            ORDER BY v."region_id" DESC, v."effective_from" DESC
-            LIMIT 1)
-     WHERE au."member_id" = %s AND au."status" IN ({", ".join(["%s"] * len(LIVE_STATUSES))})
-     ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers from model meta
+def _payer(row, start: int, member: Person, on: datetime.date, connection) -> Authorization | None:
+    """The authorization at `row[start:]` with its grantor, the grantor's account and `member`; the grantor's policy
+    in force on `on` goes to the policy memo. None where the row has no authorization (LEFT JOIN)."""
+    authorization = _AUTHORIZATION.load(row, start, connection)
+    if authorization is None:
+        return None
+    widths = _PAYER_WIDTHS
+    grantor = _GRANTOR.load(row, start + widths[0], connection)
+    _cache_account(grantor, _GRANTOR_ACCOUNT.load(row, start + widths[0] + widths[1], connection))
+    policy_memo_remember(grantor.region_id, on, _POLICY.load(row, start + sum(widths), connection))
+    authorization.grantor = grantor
+    authorization.member = member
+    return authorization
 
 
 def live_authorizations_of(member: Person, *, policies_on: datetime.date) -> list[Authorization]:
@@ -345,21 +390,6 @@ def live_authorizations_of(member: Person, *, policies_on: datetime.date) -> lis
     then asks the database nothing for these regions on that date). One query."""
     connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _PAYERS_SQL, [connection.ops.adapt_datefield_value(policies_on), member.pk, *LIVE_STATUSES]
-        )
+        cursor.execute(_PAYERS_SQL, [connection.ops.adapt_datefield_value(policies_on), member.pk, *LIVE_STATUSES])
         rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        authorization = _AUTHORIZATION.load(row, 0, connection)
-        grantor = _GRANTOR.load(row, _AUTHORIZATION.width, connection)
-        _cache_account(grantor, _GRANTOR_ACCOUNT.load(row, _AUTHORIZATION.width + _GRANTOR.width, connection))
-        policy_memo_remember(
-            grantor.region_id,
-            policies_on,
-            _POLICY.load(row, _AUTHORIZATION.width + _GRANTOR.width + _GRANTOR_ACCOUNT.width, connection),
-        )
-        authorization.grantor = grantor
-        authorization.member = member
-        found.append(authorization)
-    return found
+    return [_payer(row, 0, member, policies_on, connection) for row in rows]

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.db import insert_together
 from accounts.id_numbers import normalize_id_number
 from accounts.models import (
     DEBIT_KINDS,
@@ -57,7 +58,7 @@ from settlements.models import (
     SettlementItem,
     SettlementStatus,
 )
-from settlements.selectors import live_authorizations_of, patient_for_settlement
+from settlements.selectors import patient_for_settlement
 
 
 class IdempotencyConflict(BusinessRuleError):
@@ -226,15 +227,16 @@ def _lines(payload: dict, institution: Institution) -> list[dict]:
 
 
 def _patient_and_existing(
-    *, institution: Institution, payload: dict, fingerprint: str
+    *, institution: Institution, payload: dict, fingerprint: str, now
 ) -> tuple[Person | None, Settlement | None]:
-    """The patient (with the account) and an earlier settlement under the same key, in one query in the usual
-    case (performance: the idempotency look-up rides along as a subquery, and the SQL is hand-written:
-    `selectors.patient_for_settlement`). Raises IdempotencyConflict."""
+    """The patient (with the account and the live authorizations that may pay for it today) and an earlier settlement
+    under the same key, in one query in the usual case (performance: the idempotency look-up and the payers ride
+    along, and the SQL is hand-written: `selectors.patient_for_settlement`). Raises IdempotencyConflict."""
     patient = patient_for_settlement(
         id_number=normalize_id_number(payload["patient_id_number"]),
         institution_id=institution.pk,
         external_id=payload["external_id"],
+        payers_on=local_date(now),
     )
     if patient is None:
         return None, _existing(institution, payload["external_id"], fingerprint)
@@ -261,12 +263,11 @@ def _existing(institution: Institution, external_id: str, fingerprint: str) -> S
 
 
 def _payers(patient: Person, now) -> list[tuple[object, list[Reason]]]:
-    """`bindings.rules.member_payers` with only the joins the engine reads (grantor and its account; the member
-    is the patient already in hand) and the grantors' policies in force today, read by hand-written SQL in one query
-    (`selectors.live_authorizations_of`, performance): the same authorizations, in the same S2 order, with the same
-    reasons. Inside `policy_memo()`: the policies it read are what `policy_in_force` answers for today."""
-    authorizations = live_authorizations_of(patient, policies_on=local_date(now))
-    return [(a, usage_reasons(a, now)) for a in authorizations]
+    """`bindings.rules.member_payers` with only the joins the engine reads (grantor and its account; the member is the
+    patient already in hand), read with the patient (`selectors.patient_for_settlement`, performance): the same
+    authorizations, in the same S2 order, with the same reasons. Inside `policy_memo()`, where that read handed over
+    the grantors' policies in force today."""
+    return [(a, usage_reasons(a, now)) for a in patient.live_authorizations]
 
 
 def settlement_create(*, institution: Institution, api_client, payload: dict, response_builder=None):
@@ -277,25 +278,29 @@ def settlement_create(*, institution: Institution, api_client, payload: dict, re
     IdempotencyConflict (409). `response_builder(settlement)` makes the body stored as the first response (built
     before the INSERT, so without the id: `Settlement.first_response` adds it).
 
-    Round trips of a usual bill (one grantor pays): token, patient + idempotency key, live authorizations with
-    grantor accounts, policy in force, account locks, settlement INSERT (with the stored response), ledger INSERT,
-    balance UPDATE (tests/settlements/test_queries.py pins the count).
-    """
+    Round trips of a usual bill (one grantor pays): the token; the patient with its account, the idempotency key, the
+    live authorizations with grantor accounts and policies in force; BEGIN; the account locks; on PostgreSQL one
+    statement for the settlement (with its stored response), its lines, the ledger entries and the balances
+    (`accounts.db.insert_together`); COMMIT (tests/settlements/test_queries.py pins the count)."""
     fingerprint = request_fingerprint(payload)
-    patient, existing = _patient_and_existing(institution=institution, payload=payload, fingerprint=fingerprint)
-    if existing is not None:
-        return existing, False
-    refusals = _refusals(institution=institution, payload=payload, patient=patient)
-    if refusals:
-        raise BusinessRuleError(refusals)
+    now = timezone.now()
     try:
         with policy_memo():
+            patient, existing = _patient_and_existing(
+                institution=institution, payload=payload, fingerprint=fingerprint, now=now
+            )
+            if existing is not None:
+                return existing, False
+            refusals = _refusals(institution=institution, payload=payload, patient=patient)
+            if refusals:
+                raise BusinessRuleError(refusals)
             return _settle(
                 institution=institution,
                 payload=payload,
                 patient=patient,
                 fingerprint=fingerprint,
                 response_builder=response_builder,
+                now=now,
             )
     except IntegrityError:
         # The same key committed by a simultaneous request: its transaction won, ours rolled back whole (the
@@ -306,8 +311,7 @@ def settlement_create(*, institution: Institution, api_client, payload: dict, re
         return found, False
 
 
-def _settle(*, institution: Institution, payload: dict, patient: Person, fingerprint: str, response_builder):
-    now = timezone.now()
+def _settle(*, institution: Institution, payload: dict, patient: Person, fingerprint: str, response_builder, now):
     occurred_at = payload.get("occurred_at") or now
     on = timezone.localdate(occurred_at)
     total, fund = payload["total_amount"], payload["fund_paid"]
@@ -326,7 +330,7 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
         reasons.append(Reason.of("CATEGORY_NOT_ELIGIBLE"))
 
     with transaction.atomic():
-        # Who may pay, before any lock (the rules read people, policies and authorizations).
+        # Who may pay, read with the patient before the transaction (no lock is needed to read them).
         payers = _payers(patient, now) if shareable > ZERO else []
         try:
             own_account = patient.account  # read with the patient; its balance is re-read under the lock below
@@ -427,11 +431,18 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
             settlement.response = response_builder(settlement)
             settlement.response.pop("id", None)
 
-        # A duplicate key raises IntegrityError here, before any ledger entry; settlement_create answers it.
-        settlement.save(force_insert=True)
-        SettlementItem.objects.bulk_create(items)
+        # The settlement, its lines, the ledger entries and the balances are written together (one statement on
+        # PostgreSQL). A duplicate key raises IntegrityError and writes none of it; settlement_create answers it.
         if debits:
-            accounts_debit_locked(debits, settlement=settlement, institution=institution, occurred_at=occurred_at)
+            accounts_debit_locked(
+                debits,
+                settlement=settlement,
+                institution=institution,
+                occurred_at=occurred_at,
+                written_with=(settlement, items),
+            )
+        else:
+            insert_together(settlement, items)
     return settlement, True
 
 

@@ -26,7 +26,9 @@ def fields_of(instance) -> dict:
 
 def test_patient_matches_the_orm_with_its_account_and_no_earlier_settlement(institution):
     patient = factories.person(name="王小明", balance="30.00")
-    found = patient_for_settlement(id_number=patient.id_number, institution_id=institution.pk, external_id="X1")
+    found = patient_for_settlement(
+        id_number=patient.id_number, institution_id=institution.pk, external_id="X1", payers_on=timezone.localdate()
+    )
     orm = Person.objects.select_related("account").get(pk=patient.pk)
     assert fields_of(found) == fields_of(orm)
     assert fields_of(found.account) == fields_of(orm.account)
@@ -36,7 +38,9 @@ def test_patient_matches_the_orm_with_its_account_and_no_earlier_settlement(inst
 
 def test_patient_without_an_account_raises_like_select_related(institution):
     resident = factories.resident()
-    found = patient_for_settlement(id_number=resident.id_number, institution_id=institution.pk, external_id="X1")
+    found = patient_for_settlement(
+        id_number=resident.id_number, institution_id=institution.pk, external_id="X1", payers_on=timezone.localdate()
+    )
     with pytest.raises(Person.account.RelatedObjectDoesNotExist):
         found.account  # noqa: B018 - the descriptor raises, no query
 
@@ -47,13 +51,21 @@ def test_patient_carries_the_earlier_settlement_under_the_same_key(institution_a
     institution_api.post("/api/v1/settlements", payload, format="json")
     stored = Settlement.objects.get(institution=institution, external_id=payload["external_id"])
     found = patient_for_settlement(
-        id_number=patient.id_number, institution_id=institution.pk, external_id=payload["external_id"]
+        id_number=patient.id_number,
+        institution_id=institution.pk,
+        external_id=payload["external_id"],
+        payers_on=timezone.localdate(),
     )
     same_key = Settlement.objects.filter(institution=institution, external_id=payload["external_id"])
     orm = Person.objects.annotate(existing=Subquery(same_key.values("pk")[:1])).get(pk=patient.pk)
     assert found.existing_settlement_id == orm.existing == stored.pk
     unknown = factories.id_number()
-    assert patient_for_settlement(id_number=unknown, institution_id=institution.pk, external_id="x") is None
+    assert (
+        patient_for_settlement(
+            id_number=unknown, institution_id=institution.pk, external_id="x", payers_on=timezone.localdate()
+        )
+        is None
+    )
 
 
 def test_live_authorizations_match_member_authorizations(db):
@@ -72,14 +84,29 @@ def test_live_authorizations_match_member_authorizations(db):
         created_at=timezone.now() + datetime.timedelta(hours=1)
     )
 
-    found = live_authorizations_of(member, policies_on=timezone.localdate())
     orm = list(member_authorizations(member))
-    assert [a.pk for a in found] == [a.pk for a in orm] and len(found) == 3
-    for mine, theirs in zip(found, orm, strict=True):
-        assert fields_of(mine) == fields_of(theirs)
-        assert fields_of(mine.grantor) == fields_of(theirs.grantor)
-        assert fields_of(mine.grantor.account) == fields_of(theirs.grantor.account)
-        assert mine.member is member
+    found = live_authorizations_of(member, policies_on=timezone.localdate())
+    patient = patient_for_settlement(
+        id_number=member.id_number, institution_id=0, external_id="x", payers_on=timezone.localdate()
+    )
+    with_patient = patient.live_authorizations  # the same rows, read with the patient
+    for payers, member_instance in ((found, member), (with_patient, patient)):
+        assert [a.pk for a in payers] == [a.pk for a in orm] and len(payers) == 3
+        for mine, theirs in zip(payers, orm, strict=True):
+            assert fields_of(mine) == fields_of(theirs)
+            assert fields_of(mine.grantor) == fields_of(theirs.grantor)
+            assert fields_of(mine.grantor.account) == fields_of(theirs.grantor.account)
+            assert mine.member is member_instance
+
+
+def test_patient_without_live_authorizations_has_none(institution, jiangsu_policy):
+    member = factories.resident()
+    old = factories.authorization(factories.grantor(), member, Kinship.PARENT)
+    Authorization.objects.filter(pk=old.pk).update(status=AuthorizationStatus.REVOKED, ended_at=timezone.now())
+    found = patient_for_settlement(
+        id_number=member.id_number, institution_id=institution.pk, external_id="x", payers_on=timezone.localdate()
+    )
+    assert found.pk == member.pk and found.live_authorizations == []
 
 
 def test_live_authorizations_read_in_one_query(jiangsu_policy, django_assert_num_queries):
@@ -120,12 +147,16 @@ def test_payers_query_hands_the_policy_in_force_to_the_memo(db, versions, expect
         status=AuthorizationStatus.ACTIVE,
         channel="app",
     )
-    with policy_memo():
-        live_authorizations_of(member, policies_on=today)
-        with CaptureQueriesContext(connection) as queries:
-            primed = policy_in_force("320500", today)
-    assert len(queries) == 0
-    assert primed == policy_in_force("320500", today) == (made[expected] if expected else None)
+    for read in (
+        lambda: live_authorizations_of(member, policies_on=today),
+        lambda: patient_for_settlement(id_number=member.id_number, institution_id=0, external_id="x", payers_on=today),
+    ):
+        with policy_memo():
+            read()
+            with CaptureQueriesContext(connection) as queries:
+                primed = policy_in_force("320500", today)
+        assert len(queries) == 0
+        assert primed == policy_in_force("320500", today) == (made[expected] if expected else None)
 
 
 def test_token_look_up_matches_the_orm(institution):
