@@ -102,6 +102,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DB_SERVER_SIDE_BINDING", False):
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 1)
+# The settlement engine's fixed statements and the API token look-up as prepared statements on PostgreSQL
+# (accounts.db.prepared_cursor). Off only behind a pooler that cannot keep them (PgBouncer before 1.21, or without
+# max_prepared_statements, in transaction mode).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_PREPARED_STATEMENTS:
+    # psycopg prepares nothing while prepare_threshold is None (Django's default); with a threshold no statement
+    # reaches, it prepares exactly those it is asked to (`prepare=True`, what prepared_cursor does).
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several clerks and API clients at once without "database is locked": WAL lets readers
     # run beside the writer, the busy timeout makes a writer wait instead of failing, and

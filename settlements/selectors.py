@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from accounts.db import ModelColumns
+from accounts.db import ModelColumns, prepared_cursor
 from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person, PersonalAccount
 from bindings.models import LIVE_STATUSES, Authorization, AuthorizationStatus, Policy
 from bindings.rules import policy_memo_remember
@@ -333,7 +333,7 @@ def patient_for_settlement(
     `live_authorizations`: what `live_authorizations_of(patient, policies_on=payers_on)` returns (the policies handed
     to the policy memo the same way). One query; `id_number` is already normalised."""
     connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _PATIENT_SQL,
             [

@@ -6,7 +6,7 @@ from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts.db import ModelColumns
+from accounts.db import ModelColumns, prepared_cursor
 from accounts.models import ApiClient
 from settlements.models import Institution
 
@@ -33,7 +33,7 @@ _CLIENT_SQL = f"""
 def client_by_token_hash(hashed: str) -> ApiClient | None:
     """The API client with this token hash (unique), its institution loaded (None for staff and channel clients)."""
     connection = connections[ApiClient.objects.db]
-    with connection.cursor() as cursor:
+    with prepared_cursor(ApiClient.objects.db) as cursor:
         cursor.execute(_CLIENT_SQL, [hashed])
         row = cursor.fetchone()
     if row is None:

@@ -3,13 +3,16 @@ updates in one statement on PostgreSQL, one by one elsewhere. Either way the row
 the ORM's own save() / bulk_create(), and a failure writes nothing."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.sql import InsertQuery
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from accounts.db import insert_together
+from accounts.db import _insert_statement, insert_together
 from accounts.models import LedgerEntry, LedgerEntryKind, PersonalAccount
 from accounts.services import accounts_lock
 from bindings.models import Kinship
@@ -108,3 +111,28 @@ def test_a_duplicate_settlement_key_writes_no_ledger_entry(stored):
         insert_together(duplicate, [entry(account, duplicate, "-1.00", "439.00")], [balance_update(account, "439.00")])
     assert LedgerEntry.objects.count() == entries_before
     assert PersonalAccount.objects.get(pk=account.pk).balance == Decimal("440.00")
+
+
+def _comparable(params):
+    # psycopg's Jsonb wrapper has no equality of its own.
+    return [("jsonb", value.obj) if hasattr(value, "obj") else value for value in params]
+
+
+@pytest.mark.parametrize("returning_pk", [True, False])
+def test_insert_sql_is_what_djangos_insert_compiler_makes(stored, returning_pk):
+    """`_insert_statement` makes the INSERT Django's compiler makes for save() / a one-row bulk_create()."""
+    settlement = copy_of(stored, "SQL-1")
+    entry_of = entry(stored.ledger_entries.get().account, stored, "-1.00", "439.00")
+    stamp = timezone.now()
+    for obj in (settlement, entry_of):
+        with mock.patch("django.utils.timezone.now", return_value=stamp):  # auto_now_add: the same moment for both
+            mine_sql, mine_params = _insert_statement([obj], connection, returning_pk=returning_pk)
+        opts = obj._meta
+        query = InsertQuery(opts.model)
+        query.insert_values([f for f in opts.concrete_fields if f is not opts.auto_field], [obj])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = [opts.pk] if returning_pk else None
+        with mock.patch("django.utils.timezone.now", return_value=stamp):
+            ((django_sql, django_params),) = compiler.as_sql()
+        assert mine_sql == django_sql
+        assert _comparable(mine_params) == _comparable(django_params)
