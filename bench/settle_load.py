@@ -1,11 +1,14 @@
 """Settlement load benchmark: gunicorn on PostgreSQL, driven from a second process over loopback.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ma_settle .venv/bin/python bench/settle_load.py \
-        [--grantors 300] [--hot-members 40] [--clients 8] [--requests 3000] [--servers 2x4,4x2]
+        [--grantors 300] [--hot-members 40] [--clients 8] [--requests 3000] [--rounds 5] [--servers 5x1,2x4]
 
-`--servers` lists gunicorn configurations as WORKERSxTHREADS (gthread); each one is started in turn on the same
+The server is gunicorn with the production settings (config/gunicorn.conf.py: gthread workers, keep-alive 30 s, no
+access log). `--servers` lists the shapes to measure as WORKERSxTHREADS, by default the production shape on this
+machine (2 × cores + 1 processes of one thread); each one is started in turn on the same
 seeded database, warmed up (every worker thread opens its database connection; not timed), then measured on the
-three scenarios in the order c, a, b, so that the ratios compare figures of the same run. The server runs as in
+three scenarios taking turns, c, a, b, c, a, b, ... for `--rounds` rounds (default 5), so that the ratios compare
+figures of the same run and a change in the shared machine's load falls on all three alike. The server runs as in
 production: DEBUG off, WARNING logging, no access log, persistent connections (CONN_MAX_AGE=60), keep-alive.
 
 Scenarios, each timed from the driver process (wall time, p50/p95/p99 latency per request):
@@ -78,6 +81,12 @@ def seed(grantors: int, hot_members: int) -> dict:
         member = factories.resident(name=f"张{i}")
         factories.authorization(hot, member, "child")
         hot_family.append(member.id_number)
+    # Statistics and visibility maps for the freshly loaded tables now, not by autovacuum in the middle of the first
+    # measured server configuration (whose PostgreSQL CPU would then include it).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     return {
         "token": token,
         "families": families,
@@ -124,7 +133,11 @@ def drive(port: int, token: str, jobs: list[tuple[str, str, dict | None]], clien
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    latencies.sort()
+    return summary(latencies, wall, statuses)
+
+
+def summary(latencies: list[float], wall: float, statuses: dict) -> dict:
+    latencies = sorted(latencies)
 
     def pct(p):
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
@@ -138,6 +151,7 @@ def drive(port: int, token: str, jobs: list[tuple[str, str, dict | None]], clien
         "p99_ms": round(pct(0.99), 1),
         "mean_ms": round(statistics.mean(latencies) * 1000, 1),
         "statuses": statuses,
+        "latencies": latencies,
     }
 
 
@@ -183,7 +197,7 @@ def postgres_pids(database: str) -> list[int]:
 
 
 def measured(port, token, jobs, clients, master: int) -> dict:
-    """`drive` plus the CPU the server processes and their PostgreSQL backends spent per request."""
+    """`drive` plus the CPU the server processes and their PostgreSQL backends spent (seconds, summed later)."""
     from urllib.parse import urlparse
 
     database = urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
@@ -191,18 +205,35 @@ def measured(port, token, jobs, clients, master: int) -> dict:
     pids = server_pids(master)
     server_before, pg_before, driver_before = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
     result = drive(port, token, jobs, clients)
-    n = result["requests"]
+    result["cpu_s"] = {
+        "gunicorn": cpu_seconds(pids) - server_before,
+        "postgres_backends": cpu_seconds(backends) - pg_before,
+        "driver": time.process_time() - driver_before,
+    }
+    return result
+
+
+def combined(parts: list[dict]) -> dict:
+    """One scenario's rounds as one figure: all its requests over the sum of its wall times, latency percentiles over
+    all its requests, CPU per request over all of them."""
+    latencies = [value for part in parts for value in part["latencies"]]
+    statuses: dict = {}
+    for part in parts:
+        for status, count in part["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    result = summary(latencies, sum(part["wall_s"] for part in parts), statuses)
+    del result["latencies"]
+    result["rounds_rps"] = [part["rps"] for part in parts]
     result["cpu_ms_per_request"] = {
-        "gunicorn": round((cpu_seconds(pids) - server_before) / n * 1000, 2),
-        "postgres_backends": round((cpu_seconds(backends) - pg_before) / n * 1000, 2),
-        "driver": round((time.process_time() - driver_before) / n * 1000, 2),
+        key: round(sum(part["cpu_s"][key] for part in parts) / len(latencies) * 1000, 2)
+        for key in ("gunicorn", "postgres_backends", "driver")
     }
     return result
 
 
 def driver_main(args):
     data = json.loads(Path(args.seed_file).read_text())
-    port, token, n, tag = args.port, data["token"], args.requests, args.tag
+    port, token, tag = args.port, data["token"], args.tag
     families, hot = data["families"], data["hot_family"]
     probe = ("GET", f"/api/v1/persons/{data['probe_person']}", None)
     # Warm-up, not timed: every worker thread serves a few requests (opens its database connection, fills caches).
@@ -213,25 +244,36 @@ def driver_main(args):
         [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"{tag}W{i}")) for i in range(100)],
         args.clients,
     )
-    results = {}
-    results["c_trivial_get_person"] = measured(port, token, [probe] * n, args.clients, args.master)
-    results["a_many_grantors"] = measured(
-        port,
-        token,
-        [("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"{tag}A{i}")) for i in range(n)],
-        args.clients,
-        args.master,
-    )
-    results["b_hot_grantor"] = measured(
-        port,
-        token,
-        [("POST", "/api/v1/settlements", settlement(hot[i % len(hot)], f"{tag}B{i}")) for i in range(n)],
-        args.clients,
-        args.master,
-    )
+    # The scenarios take turns, round after round (c, a, b, c, a, b, ...), so that a change in what else the shared
+    # machine is doing falls on all three alike and the ratios compare like with like.
+    per_round = max(1, args.requests // args.rounds)
+    parts: dict[str, list] = {"c_trivial_get_person": [], "a_many_grantors": [], "b_hot_grantor": []}
+    sent_a = sent_b = 0
+    for _ in range(args.rounds):
+        parts["c_trivial_get_person"].append(measured(port, token, [probe] * per_round, args.clients, args.master))
+        jobs = [
+            ("POST", "/api/v1/settlements", settlement(families[i % len(families)], f"{tag}A{i}"))
+            for i in range(sent_a, sent_a + per_round)
+        ]
+        parts["a_many_grantors"].append(measured(port, token, jobs, args.clients, args.master))
+        jobs = [
+            ("POST", "/api/v1/settlements", settlement(hot[i % len(hot)], f"{tag}B{i}"))
+            for i in range(sent_b, sent_b + per_round)
+        ]
+        parts["b_hot_grantor"].append(measured(port, token, jobs, args.clients, args.master))
+        sent_a += per_round
+        sent_b += per_round
+    results = {name: combined(rounds) for name, rounds in parts.items()}
     trivial = results["c_trivial_get_person"]["rps"]
     results["ratio_a_to_trivial"] = round(results["a_many_grantors"]["rps"] / trivial, 2)
     results["ratio_b_to_trivial"] = round(results["b_hot_grantor"]["rps"] / trivial, 2)
+    # The same ratios round by round (each round's scenarios ran back to back): their median is the steadier figure.
+    for scenario, key in (("a_many_grantors", "a"), ("b_hot_grantor", "b")):
+        per = [
+            own["rps"] / probe_round["rps"]
+            for own, probe_round in zip(parts[scenario], parts["c_trivial_get_person"], strict=True)
+        ]
+        results[f"ratio_{key}_to_trivial_median_of_rounds"] = round(statistics.median(per), 2)
     print(json.dumps(results))
 
 
@@ -282,6 +324,8 @@ def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
+            "--config",
+            str(ROOT / "config/gunicorn.conf.py"),  # production settings; the shape and address below override it
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{args.port}",
@@ -289,14 +333,6 @@ def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "
             str(workers),
             "--threads",
             str(threads),
-            "--worker-class",
-            "gthread",
-            "--keep-alive",
-            "30",
-            "--backlog",
-            "256",
-            "--log-level",
-            "warning",
         ],
         cwd=ROOT,
         env=env,
@@ -321,6 +357,8 @@ def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "
                 str(args.clients),
                 "--requests",
                 str(args.requests),
+                "--rounds",
+                str(args.rounds),
                 "--seed-file",
                 args.seed_file,
                 "--tag",
@@ -343,10 +381,11 @@ def main():
     parser.add_argument("--grantors", type=int, default=300)
     parser.add_argument("--hot-members", type=int, default=40)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=3000, help="per scenario, over all rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="the scenarios take turns this many times")
     parser.add_argument(
         "--servers",
-        default="2x4",
+        default=f"{2 * (os.cpu_count() or 1) + 1}x1",  # config/gunicorn.conf.py's shape on this machine
         help="gunicorn WORKERSxTHREADS, comma-separated; WORKERSxTHREADS+OPTS adds OPTS (e.g. "
         "server_side_binding=true&prepare_threshold=1) to the server's DATABASE_URL",
     )
@@ -365,11 +404,13 @@ def main():
     Path(args.seed_file).write_text(json.dumps(data))
     seeded = time.perf_counter() - started
     results = {}
-    for config in args.servers.split(","):
+    for index, config in enumerate(args.servers.split(",")):
         shape, _, options = config.strip().partition("+")
         workers, threads = (int(part) for part in shape.split("x"))
         label = f"gunicorn {workers}x{threads}" + (f" +{options}" if options else "")
-        tag = f"{workers}x{threads}{'p' if options else ''}"
+        if label in results:  # the same configuration again: a run of its own, with settlements of its own
+            label += f" (#{index + 1})"
+        tag = f"{index}-{workers}x{threads}{'p' if options else ''}"  # external ids unique per configuration run
         results[label] = serve_and_drive(args, workers, threads, tag=tag, options=options)
     results["hot_grantor_check"] = check_hot_grantor(data["hot_grantor"])
     results["setup"] = {
@@ -377,7 +418,9 @@ def main():
         "hot_members": args.hot_members,
         "clients": args.clients,
         "requests_per_scenario": args.requests,
-        "gunicorn": "WORKERSxTHREADS, gthread, keep-alive 30 s, DEBUG off, CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=0",
+        "rounds": args.rounds,
+        "gunicorn": "config/gunicorn.conf.py with WORKERSxTHREADS (gthread, keep-alive 30 s), DEBUG off, "
+        "CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=0",
         "seed_s": round(seeded, 1),
         "machine": host,
     }
