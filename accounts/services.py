@@ -52,18 +52,15 @@ def accounts_lock(account_ids) -> dict[int, PersonalAccount]:
     return lock_by_pk(_ACCOUNT_COLUMNS, account_ids)
 
 
+_BALANCE_FIELD = PersonalAccount._meta.get_field("balance")
+_ACCOUNT_TABLE, _ACCOUNT_PK = PersonalAccount._meta.db_table, PersonalAccount._meta.pk.column
+_BALANCE_UPDATE_SQL = f'UPDATE "{_ACCOUNT_TABLE}" SET "{_BALANCE_FIELD.column}" = %s WHERE "{_ACCOUNT_PK}" = %s'  # noqa: S608
+
+
 def _balance_update(account: PersonalAccount) -> tuple[str, list]:
     """`PersonalAccount.objects.filter(pk=account.pk).update(balance=account.balance)` as a fixed statement."""
     connection = connections[DEFAULT_DB_ALIAS]
-    return (
-        _BALANCE_UPDATE_SQL,
-        [_BALANCE_FIELD.get_db_prep_save(account.balance, connection), account.pk],
-    )
-
-
-_BALANCE_FIELD = PersonalAccount._meta.get_field("balance")
-# Identifiers from model meta, values are parameters.
-_BALANCE_UPDATE_SQL = f'UPDATE "{PersonalAccount._meta.db_table}" SET "{_BALANCE_FIELD.column}" = %s WHERE "id" = %s'  # noqa: S608
+    return _BALANCE_UPDATE_SQL, [_BALANCE_FIELD.get_db_prep_save(account.balance, connection), account.pk]
 
 
 def _append_entry(*, account: PersonalAccount, kind: str, amount: Decimal, occurred_at=None, **links) -> LedgerEntry:
@@ -159,16 +156,15 @@ def account_debit(
     return entry
 
 
-def accounts_debit_locked(debits, *, occurred_at=None, written_with=None, **links) -> list[LedgerEntry]:
-    """Several payments of one settlement, on accounts the caller has locked (`accounts_lock`), inside the caller's
+def accounts_debit_locked(debits, *, settlement, lines=(), occurred_at=None, **links) -> list[LedgerEntry]:
+    """The payments of one settlement, on accounts the caller has locked (`accounts_lock`), inside the caller's
     transaction. Same checks and effects as `account_debit` per payment (two-place positive amount, a debit kind,
     never below zero, balance_after, cached balance updated), without a savepoint per payment or a re-lock of a row
     the caller already holds. `debits` is a list of (account, kind, amount, extra links such as member).
 
-    `written_with=(record, lines)`: an unsaved row the entries link to (the settlement, passed in `links` too) and its
-    own unsaved lines, written first and, on PostgreSQL, in the same round trip as the entries and the balances
-    (`accounts.db.insert_together`): performance of the settlement engine, whose writes all happen under the accounts'
-    row locks."""
+    `settlement` (unsaved) and its unsaved `lines` are written with the entries and the new balances: on PostgreSQL in
+    one statement (`accounts.db.insert_together`), because all of it happens while the accounts' rows are locked
+    (performance of the settlement engine)."""
     assert transaction.get_connection().in_atomic_block, "accounts_debit_locked needs the caller's transaction"
     occurred_at = occurred_at or timezone.now()
     entries, touched = [], {}
@@ -188,21 +184,14 @@ def accounts_debit_locked(debits, *, occurred_at=None, written_with=None, **link
                 amount=-amount,
                 balance_after=new_balance,
                 occurred_at=occurred_at,
+                settlement=settlement,
                 **links,
                 **extra,
             )
         )
         account.balance = new_balance
         touched[account.pk] = account
-    updates = [_balance_update(account) for account in touched.values()]
-    if written_with is not None:
-        record, lines = written_with
-        insert_together(record, [*lines, *entries], updates)
-    else:
-        LedgerEntry.objects.bulk_create(entries)
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            for sql, params in updates:
-                cursor.execute(sql, params)
+    insert_together(settlement, [*lines, *entries], [_balance_update(account) for account in touched.values()])
     return entries
 
 

@@ -435,11 +435,7 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
         # PostgreSQL). A duplicate key raises IntegrityError and writes none of it; settlement_create answers it.
         if debits:
             accounts_debit_locked(
-                debits,
-                settlement=settlement,
-                institution=institution,
-                occurred_at=occurred_at,
-                written_with=(settlement, items),
+                debits, settlement=settlement, lines=items, institution=institution, occurred_at=occurred_at
             )
         else:
             insert_together(settlement, items)
