@@ -85,7 +85,7 @@ def policy_in_force(region_code: str, on: datetime.date) -> Policy | None:
 
 def policy_memo_remember(region_code: str, on: datetime.date, policy: Policy | None) -> None:
     """Record what `policy_in_force(region_code, on)` is, found by a read that joined it in (the settlement engine's
-    payers query, `settlements.selectors.live_authorizations_of`). Nothing happens outside `policy_memo()`."""
+    payers query, `settlements.selectors.patient_for_settlement`). Nothing happens outside `policy_memo()`."""
     memo = _policy_memo.get()
     if memo is not None:
         memo[(region_code, on)] = policy

@@ -317,21 +317,15 @@ _PATIENT_SQL = f"""
      WHERE p."id_number" = %s
      ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers come from model meta, values are parameters
 
-_PAYERS_SQL = f"""
-    SELECT {_PAYER_SQL}
-      FROM "{Authorization._meta.db_table}" au
-      {_PAYER_JOINS}
-     WHERE au."member_id" = %s AND au."status" IN ({_LIVE})
-     ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers from model meta
-
-
 def patient_for_settlement(
     *, id_number: str, institution_id: int, external_id: str, payers_on: datetime.date
 ) -> Person | None:
     """The patient with its personal account (`patient.account`, or RelatedObjectDoesNotExist if it has none),
     `existing_settlement_id`: the id of a settlement already stored under (institution, external_id), else None, and
-    `live_authorizations`: what `live_authorizations_of(patient, policies_on=payers_on)` returns (the policies handed
-    to the policy memo the same way). One query; `id_number` is already normalised."""
+    `live_authorizations`: what `bindings.rules.member_authorizations(patient)` returns (live, S2 payment order), each
+    with its grantor and the grantor's account loaded and `member` set to the patient; and for each grantor's region
+    the policy in force on `payers_on`, handed to the `bindings.rules.policy_memo` (inside one, `policy_in_force` then
+    asks the database nothing for these regions on that date). One query; `id_number` is already normalised."""
     connection = connections[DEFAULT_DB_ALIAS]
     with prepared_cursor() as cursor:
         cursor.execute(
@@ -381,15 +375,3 @@ def _payer(row, start: int, member: Person, on: datetime.date, connection) -> Au
     authorization.grantor = grantor
     authorization.member = member
     return authorization
-
-
-def live_authorizations_of(member: Person, *, policies_on: datetime.date) -> list[Authorization]:
-    """`bindings.rules.member_authorizations(member)` (live, S2 payment order) as the engine reads it: each with its
-    grantor and the grantor's account loaded, and `member` set to the given instance; and for each grantor's region
-    the policy in force on `policies_on`, handed to the `bindings.rules.policy_memo` (inside one, `policy_in_force`
-    then asks the database nothing for these regions on that date). One query."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
-        cursor.execute(_PAYERS_SQL, [connection.ops.adapt_datefield_value(policies_on), member.pk, *LIVE_STATUSES])
-        rows = cursor.fetchall()
-    return [_payer(row, 0, member, policies_on, connection) for row in rows]

@@ -13,7 +13,7 @@ from accounts.models import Person
 from bindings.models import Authorization, AuthorizationStatus, Kinship
 from bindings.rules import member_authorizations, policy_in_force, policy_memo
 from settlements.models import Settlement
-from settlements.selectors import live_authorizations_of, patient_for_settlement
+from settlements.selectors import patient_for_settlement
 from tests import factories
 from tests.settlements.helpers import body
 
@@ -85,18 +85,16 @@ def test_live_authorizations_match_member_authorizations(db):
     )
 
     orm = list(member_authorizations(member))
-    found = live_authorizations_of(member, policies_on=timezone.localdate())
     patient = patient_for_settlement(
         id_number=member.id_number, institution_id=0, external_id="x", payers_on=timezone.localdate()
     )
-    with_patient = patient.live_authorizations  # the same rows, read with the patient
-    for payers, member_instance in ((found, member), (with_patient, patient)):
-        assert [a.pk for a in payers] == [a.pk for a in orm] and len(payers) == 3
-        for mine, theirs in zip(payers, orm, strict=True):
-            assert fields_of(mine) == fields_of(theirs)
-            assert fields_of(mine.grantor) == fields_of(theirs.grantor)
-            assert fields_of(mine.grantor.account) == fields_of(theirs.grantor.account)
-            assert mine.member is member_instance
+    found = patient.live_authorizations
+    assert [a.pk for a in found] == [a.pk for a in orm] and len(found) == 3
+    for mine, theirs in zip(found, orm, strict=True):
+        assert fields_of(mine) == fields_of(theirs)
+        assert fields_of(mine.grantor) == fields_of(theirs.grantor)
+        assert fields_of(mine.grantor.account) == fields_of(theirs.grantor.account)
+        assert mine.member is patient
 
 
 def test_patient_without_live_authorizations_has_none(institution, jiangsu_policy):
@@ -109,11 +107,14 @@ def test_patient_without_live_authorizations_has_none(institution, jiangsu_polic
     assert found.pk == member.pk and found.live_authorizations == []
 
 
-def test_live_authorizations_read_in_one_query(jiangsu_policy, django_assert_num_queries):
+def test_patient_and_payers_read_in_one_query(institution, jiangsu_policy, django_assert_num_queries):
     member = factories.resident()
     factories.authorization(factories.grantor(), member, Kinship.PARENT)
     with django_assert_num_queries(1):
-        (authorization,) = live_authorizations_of(member, policies_on=timezone.localdate())
+        patient = patient_for_settlement(
+            id_number=member.id_number, institution_id=institution.pk, external_id="x", payers_on=timezone.localdate()
+        )
+        (authorization,) = patient.live_authorizations
         assert authorization.grantor.account.balance > 0
         assert authorization.grantor.region_id
 
@@ -147,16 +148,12 @@ def test_payers_query_hands_the_policy_in_force_to_the_memo(db, versions, expect
         status=AuthorizationStatus.ACTIVE,
         channel="app",
     )
-    for read in (
-        lambda: live_authorizations_of(member, policies_on=today),
-        lambda: patient_for_settlement(id_number=member.id_number, institution_id=0, external_id="x", payers_on=today),
-    ):
-        with policy_memo():
-            read()
-            with CaptureQueriesContext(connection) as queries:
-                primed = policy_in_force("320500", today)
-        assert len(queries) == 0
-        assert primed == policy_in_force("320500", today) == (made[expected] if expected else None)
+    with policy_memo():
+        patient_for_settlement(id_number=member.id_number, institution_id=0, external_id="x", payers_on=today)
+        with CaptureQueriesContext(connection) as queries:
+            primed = policy_in_force("320500", today)
+    assert len(queries) == 0
+    assert primed == policy_in_force("320500", today) == (made[expected] if expected else None)
 
 
 def test_token_look_up_matches_the_orm(institution):
