@@ -317,6 +317,7 @@ _PATIENT_SQL = f"""
      WHERE p."id_number" = %s
      ORDER BY au."created_at" ASC, au."id" ASC"""  # noqa: S608 - identifiers come from model meta, values are parameters
 
+
 def patient_for_settlement(
     *, id_number: str, institution_id: int, external_id: str, payers_on: datetime.date
 ) -> Person | None:
