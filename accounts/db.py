@@ -1,7 +1,12 @@
-"""Database-level guards installed by migrations (style.md #4: the database guards the money).
+"""What the accounts app asks of the database below the ORM.
 
-`AppendOnly` makes a table refuse UPDATE and DELETE with triggers on PostgreSQL and SQLite, so no
-code path (admin, raw SQL, a bulk `.update()`) can rewrite history.
+- Guards installed by migrations (style.md #4: the database guards the money): `AppendOnly` makes a table refuse
+  UPDATE and DELETE with triggers on PostgreSQL and SQLite, so no code path (admin, raw SQL, a bulk `.update()`) can
+  rewrite history.
+- Row locks in primary-key order (`lock_rows`, `lock_by_pk`).
+- The roster's bulk load (`bulk_load`).
+- The settlement hot path's fixed SQL (docs/architecture.md, "The settlement's hot path"): `ModelColumns` (model
+  instances from hand-written SELECTs), `prepared_cursor` and `insert_together` (several writes in one statement).
 """
 
 import contextlib
