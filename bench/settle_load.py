@@ -5,12 +5,11 @@
 
 The server is gunicorn with the production settings (config/gunicorn.conf.py: gthread workers, keep-alive 30 s, no
 access log). `--servers` lists the shapes to measure as WORKERSxTHREADS, by default the production shape on this
-machine (2 × cores + 1 processes of one thread); each one is started in turn on the same
-seeded database, warmed up (every worker thread opens its database connection, 500 settlements are made, the tables are
-analysed; not timed), then measured on the
-three scenarios taking turns, c, a, b, c, a, b, ... for `--rounds` rounds (default 5), so that the ratios compare
-figures of the same run and a change in the shared machine's load falls on all three alike. The server runs as in
-production: DEBUG off, WARNING logging, no access log, persistent connections (CONN_MAX_AGE=60), keep-alive.
+machine (2 × cores + 1 processes of one thread). Each one is started in turn on the same seeded database and warmed
+up, not timed: every worker thread opens its database connection, 500 settlements are made and the tables analysed.
+Then the three scenarios take turns, c, a, b, c, a, b, ... for `--rounds` rounds (default 5), so that the ratios
+compare figures of the same run and a change in the shared machine's load falls on all three alike. The server runs
+as in production: DEBUG off, WARNING logging, no access log, persistent connections (CONN_MAX_AGE=60), keep-alive.
 
 Scenarios, each timed from the driver process (wall time, p50/p95/p99 latency per request):
   (a) many grantors: every request is a different family (member of its own grantor): no lock contention;
