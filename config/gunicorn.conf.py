@@ -5,10 +5,10 @@ several threads. A settlement spends much of its time waiting for PostgreSQL, an
 from the database queues for Python's interpreter lock behind the others; when every payer of one grantor waits for
 the request holding that account's row lock, they all wait for it too. On the two-core benchmark host the hot
 grantor did as well or better in single-threaded processes in all comparisons but one, and so did the settlement
-API when the host was busy; on a quiet host 2 processes × 4 threads served about 10 % more, each request costing less CPU in fewer
-processes (docs/benchmarks.md, "2026-11-27, afternoon"). WEB_CONCURRENCY and GUNICORN_THREADS change the shape.
-The gthread worker, even with one thread, keeps idle keep-alive connections of the designated institutions' systems
-open without tying the process up.
+API when the host was busy; on a quiet host 2 processes × 4 threads served about 10 % more, each request costing
+less CPU in fewer processes (docs/benchmarks.md, "2026-11-27, afternoon"). WEB_CONCURRENCY and GUNICORN_THREADS
+change the shape. The gthread worker, even with one thread, keeps idle keep-alive connections of the designated
+institutions' systems open without tying the process up.
 """
 
 import os
