@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from accounts.models import LedgerEntry
 from bindings.models import Kinship
-from settlements.resources import escape_cell
+from settlements.resources import ExpenditureResource, escape_cell
 from settlements.selectors import expenditure_list, expenditure_totals
 from tests import factories
 from tests.settlements.helpers import balance, settle
@@ -83,6 +83,17 @@ def test_csv_export_escapes_formulae_and_keeps_amounts(paid):
     assert amounts == ["-60.00", "30.00", "60.00"]  # newest first: the refund came last
     assert [row[11] for row in rows[1:]] == ["否", "否", "是"]
     assert "李秀英" not in text  # names masked
+
+
+def test_export_rows_are_what_django_import_export_makes_for_each_line(paid):
+    """`ExpenditureResource.rows` resolves each column's exporter once; the cells are `export_resource`'s own."""
+    grantor, _ = paid
+    resource = ExpenditureResource()
+    lines = expenditure_list(grantor=grantor)
+    header, *rows = resource.rows(lines)
+    assert header == resource.get_export_headers()
+    assert rows == [resource.export_resource(line) for line in lines]
+    assert len(rows) == 3 and rows[0][7].startswith("'=")
 
 
 def test_xlsx_export_escapes_formulae(paid):
