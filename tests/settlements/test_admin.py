@@ -5,7 +5,9 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from accounts.models import LedgerEntry
@@ -94,6 +96,22 @@ def test_export_rows_are_what_django_import_export_makes_for_each_line(paid):
     assert header == resource.get_export_headers()
     assert rows == [resource.export_resource(line) for line in lines]
     assert len(rows) == 3 and rows[0][7].startswith("'=")
+
+
+def test_export_reads_no_column_per_line(paid, institution_api):
+    """The export loads only the columns it writes; reading one it did not load would cost a query per line."""
+    grantor, member = paid
+
+    def queries_for_export() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            rows = list(ExpenditureResource().rows(expenditure_list(grantor=grantor)))
+        assert all(row[4] == member.person_no for row in rows[1:])
+        return len(queries)
+
+    few = queries_for_export()
+    for _ in range(4):
+        settle(institution_api, member, total="10.00", fund="0.00")
+    assert queries_for_export() == few
 
 
 def test_xlsx_export_escapes_formulae(paid):
