@@ -2,6 +2,7 @@
 logged like any other query, and go through an ordinary cursor where that is switched off or on SQLite."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -26,7 +27,13 @@ def run_twice():
             assert cursor.fetchone() == (0,)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+POSTGRESQL = connection.vendor == "postgresql"
+# The environment may have switched prepared statements off (a pooler that cannot keep them) or on for every query.
+PREPARING = POSTGRESQL and settings.DB_PREPARED_STATEMENTS
+SERVER_SIDE_BINDING = POSTGRESQL and connection.settings_dict["OPTIONS"].get("server_side_binding") is True
+
+
+@pytest.mark.skipif(not PREPARING, reason="PostgreSQL with DB_PREPARED_STATEMENTS on (the default)")
 def test_statement_is_prepared_once_per_connection_and_logged():
     with CaptureQueriesContext(connection) as queries:
         run_twice()
@@ -34,7 +41,9 @@ def test_statement_is_prepared_once_per_connection_and_logged():
     assert sum("accounts_person WHERE id_number = $1" in s for s in prepared_statements()) == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+@pytest.mark.skipif(
+    not POSTGRESQL or SERVER_SIDE_BINDING, reason="PostgreSQL without DB_SERVER_SIDE_BINDING (which prepares all)"
+)
 @override_settings(DB_PREPARED_STATEMENTS=False)
 def test_switched_off_for_poolers_that_cannot_keep_them():
     run_twice()
