@@ -315,6 +315,8 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
     prepared; the write of a settlement 0.55 ms. Django's own cursors keep client-side binding (every other query is
     unchanged, and DB_SERVER_SIDE_BINDING still turns prepared statements on for all of them).
 
+    A statement is prepared by one extra round trip the first time a connection sends it, so this pays off with
+    persistent connections (CONN_MAX_AGE, 60 s by default); with CONN_MAX_AGE=0 set DB_PREPARED_STATEMENTS=0.
     Behind PgBouncer in transaction mode this needs PgBouncer 1.21 or later with `max_prepared_statements` set; else
     set DB_PREPARED_STATEMENTS=0, and these statements go through ordinary cursors. SQLite: an ordinary cursor.
     Queries are logged like any other (connection.queries, assertNumQueries)."""
