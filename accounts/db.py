@@ -3,7 +3,7 @@
 - Guards installed by migrations (style.md #4: the database guards the money): `AppendOnly` makes a table refuse
   UPDATE and DELETE with triggers on PostgreSQL and SQLite, so no code path (admin, raw SQL, a bulk `.update()`) can
   rewrite history.
-- Row locks in primary-key order (`lock_rows`, `lock_by_pk`).
+- Row locks in primary-key order (`lock_by_pk`).
 - The roster's bulk load (`bulk_load`).
 - The settlement hot path's fixed SQL (docs/architecture.md, "The settlement's hot path"): `ModelColumns` (model
   instances from hand-written SELECTs), `prepared_cursor` and `insert_together` (several writes in one statement).
@@ -98,16 +98,6 @@ def append_only_guards_suspended(tables=APPEND_ONLY_TABLES):
             for table in tables:
                 for sql in AppendOnly(table)._statements(vendor):
                     cursor.execute(sql)
-
-
-def lock_rows(queryset, ids):
-    """Lock rows in primary-key order (Saleor's lock_objects): two transactions that need the same
-    rows always ask for them in the same order, so they queue instead of deadlocking."""
-    assert transaction.get_connection().in_atomic_block, "lock_rows needs an atomic block"
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    return {row.pk: row for row in queryset.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -338,9 +328,10 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
 
 
 def lock_by_pk(columns: "ModelColumns", ids, *, using: str = DEFAULT_DB_ALIAS) -> dict:
-    """`lock_rows(model.objects.all(), ids)` for the settlement engine's hot path: the same rows, locked in the same
-    primary-key order, loaded as the same instances, by a fixed SELECT … FOR UPDATE instead of a QuerySet built and
-    compiled per call (performance: 0.3–0.5 ms of Python per settlement). SQLite has no row locks: there, as with
+    """Lock rows of `columns.model` in primary-key order (Saleor's lock_objects): two transactions that need the same
+    rows always ask for them in the same order, so they queue instead of deadlocking. Returns the locked rows as model
+    instances by pk. A fixed SELECT … FOR UPDATE rather than a QuerySet built and compiled per call (performance of
+    the settlement engine: 0.3–0.5 ms of Python per settlement). SQLite has no row locks: there, as with
     `select_for_update()`, the transaction's write lock serialises writers."""
     connection = connections[using]
     assert connection.in_atomic_block, "lock_by_pk needs an atomic block"

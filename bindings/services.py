@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.db import lock_rows
+from accounts.db import ModelColumns, lock_by_pk
 from accounts.id_numbers import normalize_id_number
 from accounts.models import Person
 from accounts.reasons import BusinessRuleError, Reason
@@ -80,9 +80,12 @@ def _check_transition(authorization: Authorization, target: str) -> None:
         )
 
 
+_PERSON_COLUMNS = ModelColumns(Person, "p")
+
+
 def _lock_people(*people: Person) -> None:
     """Lock grantor and member rows (pk order) so two clerks binding the same member queue up (R7)."""
-    lock_rows(Person.objects.all(), [p.pk for p in people])
+    lock_by_pk(_PERSON_COLUMNS, [p.pk for p in people])
 
 
 def _store_documents(authorization, uploads: Iterable[DocumentUpload], acting_user) -> list[AuthorizationDocument]:
