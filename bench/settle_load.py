@@ -3,13 +3,16 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ma_settle .venv/bin/python bench/settle_load.py \
         [--grantors 300] [--hot-members 40] [--clients 8] [--requests 3000] [--rounds 5] [--servers 5x1,2x4]
 
-The server is gunicorn with the production settings (config/gunicorn.conf.py: gthread workers, keep-alive 30 s, no
-access log). `--servers` lists the shapes to measure as WORKERSxTHREADS, by default the production shape on this
-machine (2 × cores + 1 processes of one thread). Each one is started in turn on the same seeded database and warmed
-up, not timed: every worker thread opens its database connection, 500 settlements are made and the tables analysed.
+The server is gunicorn with the production settings (config/gunicorn.conf.py: sync workers for one thread, gthread
+with keep-alive 30 s for more, no access log). `--servers` lists the shapes to measure as WORKERSxTHREADS, by default
+the production shape on this machine (2 × cores + 1 processes of one thread); WORKERSxTHREADS:CLASS names gunicorn's
+worker class instead (`5x1:gthread`). Each shape is started in turn on the same seeded database and warmed up, not
+timed: every worker thread opens its database connection, 500 settlements are made and the tables analysed.
 Then the three scenarios take turns, c, a, b, c, a, b, ... for `--rounds` rounds (default 5), so that the ratios
 compare figures of the same run and a change in the shared machine's load falls on all three alike. The server runs
-as in production: DEBUG off, WARNING logging, no access log, persistent connections (CONN_MAX_AGE=60), keep-alive.
+as in production: DEBUG off, WARNING logging, no access log, persistent database connections (CONN_MAX_AGE=60). The
+driver keeps its connections alive; a sync worker closes each after its response and the driver opens a new one, as
+a reverse proxy does towards gunicorn.
 
 Scenarios, each timed from the driver process (wall time, p50/p95/p99 latency per request):
   (a) many grantors: every request is a different family (member of its own grantor): no lock contention;
@@ -325,7 +328,7 @@ def machine() -> str:
     )
 
 
-def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "") -> dict:
+def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "", worker_class: str = "") -> dict:
     env = dict(os.environ, CONN_MAX_AGE="60", CONN_HEALTH_CHECKS="0", LOG_LEVEL="WARNING", DEBUG="0")
     if options:  # psycopg connection options for the server only, through DATABASE_URL's query string
         env["DATABASE_URL"] = os.environ["DATABASE_URL"] + ("&" if "?" in os.environ["DATABASE_URL"] else "?") + options
@@ -341,6 +344,7 @@ def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "
             str(workers),
             "--threads",
             str(threads),
+            *(["--worker-class", worker_class] if worker_class else []),
         ],
         cwd=ROOT,
         env=env,
@@ -394,7 +398,8 @@ def main():
     parser.add_argument(
         "--servers",
         default=f"{2 * (os.cpu_count() or 1) + 1}x1",  # config/gunicorn.conf.py's shape on this machine
-        help="gunicorn WORKERSxTHREADS, comma-separated; WORKERSxTHREADS+OPTS adds OPTS (e.g. "
+        help="gunicorn WORKERSxTHREADS[:WORKER_CLASS], comma-separated (5x1:gthread runs the gthread worker instead "
+        "of the production file's choice); WORKERSxTHREADS+OPTS adds OPTS (e.g. "
         "server_side_binding=true&prepare_threshold=1) to the server's DATABASE_URL",
     )
     parser.add_argument("--port", type=int, default=8765)
@@ -414,12 +419,14 @@ def main():
     results = {}
     for index, config in enumerate(args.servers.split(",")):
         shape, _, options = config.strip().partition("+")
+        shape, _, worker_class = shape.partition(":")
         workers, threads = (int(part) for part in shape.split("x"))
-        label = f"gunicorn {workers}x{threads}" + (f" +{options}" if options else "")
+        label = f"gunicorn {workers}x{threads}" + (f" {worker_class}" if worker_class else "")
+        label += f" +{options}" if options else ""
         if label in results:  # the same configuration again: a run of its own, with settlements of its own
             label += f" (#{index + 1})"
         tag = f"{index}-{workers}x{threads}{'p' if options else ''}"  # external ids unique per configuration run
-        results[label] = serve_and_drive(args, workers, threads, tag=tag, options=options)
+        results[label] = serve_and_drive(args, workers, threads, tag=tag, options=options, worker_class=worker_class)
     results["hot_grantor_check"] = check_hot_grantor(data["hot_grantor"])
     results["setup"] = {
         "grantors": args.grantors,
@@ -427,7 +434,8 @@ def main():
         "clients": args.clients,
         "requests_per_scenario": args.requests,
         "rounds": args.rounds,
-        "gunicorn": "config/gunicorn.conf.py with WORKERSxTHREADS (gthread, keep-alive 30 s), DEBUG off, "
+        "gunicorn": "config/gunicorn.conf.py with WORKERSxTHREADS (sync for 1 thread unless :CLASS says otherwise), "
+        "DEBUG off, "
         "CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=0",
         "seed_s": round(seeded, 1),
         "machine": host,

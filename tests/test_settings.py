@@ -56,3 +56,22 @@ def test_openapi_schema_generates_without_warnings():
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _gunicorn_settings(**env) -> dict:
+    """What gunicorn itself reads from config/gunicorn.conf.py under `env` (its --print-config)."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    result = subprocess.run(
+        [gunicorn, "--print-config", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    )
+    pairs = (line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_gunicorn_runs_sync_workers_unless_threads_are_asked_for():
+    # One request per process at a time, each accepted only when the process is free (config/gunicorn.conf.py).
+    single = _gunicorn_settings(WEB_CONCURRENCY="5", GUNICORN_THREADS="1", GUNICORN_TIMEOUT="90")
+    assert (single["worker_class"], single["workers"], single["threads"], single["timeout"]) == ("sync", "5", "1", "90")
+    threaded = _gunicorn_settings(GUNICORN_THREADS="4")
+    assert (threaded["worker_class"], threaded["threads"]) == ("gthread", "4")
