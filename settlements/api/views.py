@@ -21,6 +21,7 @@ from settlements.api.serializers import (
     in_declared_order,
     money_text,
     settlement_body,
+    validated_settlement_request,
 )
 from settlements.selectors import expenditure_list, expenditure_totals, settlement_get
 from settlements.services import AlreadyReversed, IdempotencyConflict, settlement_create, settlement_reverse
@@ -49,14 +50,13 @@ class SettlementCreateView(APIView):
         summary="结算（个人负担：本人账户 → 共济 → 现金）",
     )
     def post(self, request):
-        serializer = SettlementRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        payload = validated_settlement_request(request.data)
         client = request.user
         try:
             settlement, created = settlement_create(
                 institution=client.institution,
                 api_client=client,
-                payload=serializer.validated_data,
+                payload=payload,
                 response_builder=lambda s: settlement_body(s, client),
             )
         except IdempotencyConflict as error:
