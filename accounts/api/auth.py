@@ -2,7 +2,6 @@ import hashlib
 import secrets
 
 from django.db import connections
-from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -49,8 +48,6 @@ class ApiClientTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        # The API answers in Chinese whatever the client's Accept-Language (api.md: Chinese messages).
-        translation.activate("zh-hans")
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
