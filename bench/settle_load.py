@@ -4,15 +4,16 @@
         [--grantors 300] [--hot-members 40] [--clients 8] [--requests 3000] [--rounds 5] [--servers 5x1,2x4]
 
 The server is gunicorn with the production settings (config/gunicorn.conf.py: sync workers for one thread, gthread
-with keep-alive 30 s for more, no access log). `--servers` lists the shapes to measure as WORKERSxTHREADS, by default
-the production shape on this machine (2 × cores + 1 processes of one thread); WORKERSxTHREADS:CLASS names gunicorn's
-worker class instead (`5x1:gthread`). Each shape is started in turn on the same seeded database and warmed up, not
-timed: every worker thread opens its database connection, 500 settlements are made and the tables analysed.
-Then the three scenarios take turns, c, a, b, c, a, b, ... for `--rounds` rounds (default 5), so that the ratios
-compare figures of the same run and a change in the shared machine's load falls on all three alike. The server runs
-as in production: DEBUG off, WARNING logging, no access log, persistent database connections (CONN_MAX_AGE=60). The
-driver keeps its connections alive; a sync worker closes each after its response and the driver opens a new one, as
-a reverse proxy does towards gunicorn.
+with keep-alive 30 s for more, no access log). `--servers` lists the shapes to measure as WORKERSxTHREADS, by
+default the production shape on this machine (2 × cores + 1 processes of one thread); WORKERSxTHREADS:CLASS names
+gunicorn's worker class instead (`5x1:gthread`), and WORKERSxTHREADS@PATH serves another checkout of the project (a
+git worktree of an earlier commit) on the same database, so that before and after compare in one run. Each shape is
+started in turn on the same seeded database and warmed up, not timed: every worker thread opens its database
+connection, 500 settlements are made and the tables analysed. Then the three scenarios take turns, c, a, b, c, a, b,
+... for `--rounds` rounds (default 5), so that the ratios compare figures of the same run and a change in the shared
+machine's load falls on all three alike. The server runs as in production: DEBUG off, WARNING logging, no access
+log, persistent database connections (CONN_MAX_AGE=60). The driver keeps its connections alive; a sync worker closes
+each after its response and the driver opens a new one, as a reverse proxy does towards gunicorn.
 
 Scenarios, each timed from the driver process (wall time, p50/p95/p99 latency per request):
   (a) many grantors: every request is a different family (member of its own grantor): no lock contention;
@@ -328,7 +329,9 @@ def machine() -> str:
     )
 
 
-def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "", worker_class: str = "") -> dict:
+def serve_and_drive(
+    args, workers: int, threads: int, tag: str, options: str = "", worker_class: str = "", checkout: Path = ROOT
+) -> dict:
     env = dict(os.environ, CONN_MAX_AGE="60", CONN_HEALTH_CHECKS="0", LOG_LEVEL="WARNING", DEBUG="0")
     if options:  # psycopg connection options for the server only, through DATABASE_URL's query string
         env["DATABASE_URL"] = os.environ["DATABASE_URL"] + ("&" if "?" in os.environ["DATABASE_URL"] else "?") + options
@@ -336,7 +339,7 @@ def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--config",
-            str(ROOT / "config/gunicorn.conf.py"),  # production settings; the shape and address below override it
+            str(checkout / "config/gunicorn.conf.py"),  # production settings; the shape and address below override it
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{args.port}",
@@ -346,7 +349,7 @@ def serve_and_drive(args, workers: int, threads: int, tag: str, options: str = "
             str(threads),
             *(["--worker-class", worker_class] if worker_class else []),
         ],
-        cwd=ROOT,
+        cwd=checkout,
         env=env,
     )
     try:
@@ -398,8 +401,10 @@ def main():
     parser.add_argument(
         "--servers",
         default=f"{2 * (os.cpu_count() or 1) + 1}x1",  # config/gunicorn.conf.py's shape on this machine
-        help="gunicorn WORKERSxTHREADS[:WORKER_CLASS], comma-separated (5x1:gthread runs the gthread worker instead "
-        "of the production file's choice); WORKERSxTHREADS+OPTS adds OPTS (e.g. "
+        help="gunicorn WORKERSxTHREADS[:WORKER_CLASS][+OPTS][@CHECKOUT], comma-separated. :gthread runs that worker "
+        "class instead of the production file's choice; @CHECKOUT serves another checkout of the project (a git "
+        "worktree of an earlier commit, on the same database: its migrations must match) to compare in one run; "
+        "+OPTS adds OPTS (e.g. "
         "server_side_binding=true&prepare_threshold=1) to the server's DATABASE_URL",
     )
     parser.add_argument("--port", type=int, default=8765)
@@ -418,15 +423,24 @@ def main():
     seeded = time.perf_counter() - started
     results = {}
     for index, config in enumerate(args.servers.split(",")):
-        shape, _, options = config.strip().partition("+")
+        config, _, checkout = config.strip().partition("@")
+        shape, _, options = config.partition("+")
         shape, _, worker_class = shape.partition(":")
         workers, threads = (int(part) for part in shape.split("x"))
         label = f"gunicorn {workers}x{threads}" + (f" {worker_class}" if worker_class else "")
-        label += f" +{options}" if options else ""
+        label += (f" +{options}" if options else "") + (f" @{checkout}" if checkout else "")
         if label in results:  # the same configuration again: a run of its own, with settlements of its own
             label += f" (#{index + 1})"
         tag = f"{index}-{workers}x{threads}{'p' if options else ''}"  # external ids unique per configuration run
-        results[label] = serve_and_drive(args, workers, threads, tag=tag, options=options, worker_class=worker_class)
+        results[label] = serve_and_drive(
+            args,
+            workers,
+            threads,
+            tag=tag,
+            options=options,
+            worker_class=worker_class,
+            checkout=Path(checkout).resolve() if checkout else ROOT,
+        )
     results["hot_grantor_check"] = check_hot_grantor(data["hot_grantor"])
     results["setup"] = {
         "grantors": args.grantors,
