@@ -319,12 +319,32 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    raw = _prepared_cursor_type()(connection.connection)
+    raw, kept = _kept_prepared_cursor(connection)
     cursor = _PreparedDebugCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
     try:
         yield cursor
     finally:
-        raw.close()
+        if kept:
+            connection._prepared_cursor_busy = False
+        else:
+            raw.close()
+
+
+def _kept_prepared_cursor(connection):
+    """The psycopg cursor this database connection keeps for its prepared statements, and True; or, while that one is
+    in use by an enclosing `prepared_cursor` block, a cursor of its own (closed after its block), and False.
+
+    Performance: each of a settlement's four prepared statements and the token look-up made and closed a psycopg
+    cursor of its own; one cursor per connection is reused for all of them (psycopg cursors are reusable: each execute
+    starts afresh, after an error too). A new database connection gets a new cursor."""
+    kept = getattr(connection, "_prepared_cursor", None)
+    if kept is None or kept.closed or kept.connection is not connection.connection:
+        kept = connection._prepared_cursor = _prepared_cursor_type()(connection.connection)
+        connection._prepared_cursor_busy = False
+    if connection._prepared_cursor_busy:
+        return _prepared_cursor_type()(connection.connection), False
+    connection._prepared_cursor_busy = True
+    return kept, True
 
 
 def lock_by_pk(columns: "ModelColumns", ids, *, using: str = DEFAULT_DB_ALIAS) -> dict:

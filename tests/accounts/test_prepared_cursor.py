@@ -52,3 +52,46 @@ def test_switched_off_for_poolers_that_cannot_keep_them():
 
 def test_an_ordinary_cursor_elsewhere():
     run_twice()  # SQLite (and PostgreSQL): the same results through whatever cursor applies
+
+
+@pytest.mark.skipif(not PREPARING, reason="PostgreSQL with DB_PREPARED_STATEMENTS on (the default)")
+def test_one_cursor_is_kept_per_connection_and_nested_blocks_get_their_own():
+    with prepared_cursor() as first:
+        first.execute("SELECT 1")
+        kept = first.cursor
+        with prepared_cursor() as nested:  # while the kept cursor is in use: another one, closed after its block
+            assert nested.cursor is not kept
+            nested.execute("SELECT 2")
+            assert nested.fetchone() == (2,)
+        assert nested.cursor.closed and not kept.closed
+        assert first.fetchone() == (1,)
+    with prepared_cursor() as again:
+        assert again.cursor is kept
+        again.execute(STATEMENT, ["32050219900101001X"])
+        assert again.fetchone() == (0,)
+
+
+@pytest.mark.skipif(not PREPARING, reason="PostgreSQL with DB_PREPARED_STATEMENTS on (the default)")
+def test_the_kept_cursor_survives_an_error():
+    from django.db import DatabaseError, transaction
+
+    with prepared_cursor() as cursor:
+        kept = cursor.cursor
+    with pytest.raises(DatabaseError), transaction.atomic(), prepared_cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    with prepared_cursor() as cursor:
+        assert cursor.cursor is kept
+        cursor.execute("SELECT 3")
+        assert cursor.fetchone() == (3,)
+
+
+@pytest.mark.skipif(not PREPARING, reason="PostgreSQL with DB_PREPARED_STATEMENTS on (the default)")
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_gets_a_new_cursor():
+    with prepared_cursor() as cursor:
+        kept = cursor.cursor
+    connection.close()
+    with prepared_cursor() as cursor:
+        assert cursor.cursor is not kept and cursor.cursor.connection is connection.connection
+        cursor.execute("SELECT 4")
+        assert cursor.fetchone() == (4,)
