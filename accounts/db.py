@@ -266,6 +266,52 @@ class ModelColumns:
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
+# --- Timestamps read by psycopg's C loader -------------------------------------------------------------------------
+
+_c_timestamptz_loader_class = None
+
+
+def _c_timestamptz_loader():
+    """A text timestamptz loader that parses in psycopg's C implementation and says which time zone it gives, as
+    Django's own loader does (`timezone`, which Django's cursor compares with the connection's before using it)."""
+    global _c_timestamptz_loader_class
+    if _c_timestamptz_loader_class is None:
+        import datetime
+
+        import psycopg
+        from psycopg.adapt import Loader
+
+        c_loader = psycopg.adapters.get_loader(psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT)
+
+        class CTimestamptzLoader(Loader):
+            timezone = datetime.UTC
+
+            def __init__(self, oid, context=None):
+                super().__init__(oid, context)
+                self._load = c_loader(oid, context).load
+
+            def load(self, data):
+                return self._load(data)
+
+        _c_timestamptz_loader_class = CTimestamptzLoader
+    return _c_timestamptz_loader_class
+
+
+def use_c_timestamptz_loader(sender, connection, **kwargs):
+    """`connection_created`: on PostgreSQL with USE_TZ, read timestamptz columns with psycopg's C parser.
+
+    Django's loader (`psycopg_any.BaseTzLoader`) parses in Python, then sets the tzinfo to UTC; psycopg's C loader
+    gives the same aware datetimes in the session's time zone, which Django sets to UTC on every connection
+    (`ensure_timezone`). Performance: 7.8 → 1.1 µs per timestamp (200 000 rows, docs/benchmarks.md, "The slower
+    host"); an expenditure page reads about 250, the 100 000-line export one per line. Elsewhere (SQLite, USE_TZ off,
+    a session in another time zone) Django's loader stays."""
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        return
+    if connection.connection.info.parameter_status("TimeZone") != "UTC":
+        return
+    connection.connection.adapters.register_loader("timestamptz", _c_timestamptz_loader())
+
+
 # --- Prepared statements for the hot path ---------------------------------------------------------------------------
 
 _prepared_cursor_class = None
