@@ -5,6 +5,7 @@
   rewrite history.
 - Row locks in primary-key order (`lock_by_pk`).
 - The roster's bulk load (`bulk_load`).
+- Timestamps parsed by psycopg's C loader on every PostgreSQL connection (`use_c_timestamptz_loader`).
 - The settlement hot path's fixed SQL (docs/architecture.md, "The settlement's hot path"): `ModelColumns` (model
   instances from hand-written SELECTs), `prepared_cursor` and `insert_together` (several writes in one statement).
 """
