@@ -449,8 +449,7 @@ def main():
         "requests_per_scenario": args.requests,
         "rounds": args.rounds,
         "gunicorn": "config/gunicorn.conf.py with WORKERSxTHREADS (sync for 1 thread unless :CLASS says otherwise), "
-        "DEBUG off, "
-        "CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=0",
+        "DEBUG off, CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=0",
         "seed_s": round(seeded, 1),
         "machine": host,
     }
