@@ -172,15 +172,52 @@ def settlement(patient: str, external_id: str) -> dict:
     }
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (field 3, the state, is index 0)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pids) -> float:
     """User + system CPU of these processes (and their threads), from /proc; vanished processes count 0."""
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_by_pid(pids) -> dict[int, float]:
+    """Each live process's user + system CPU seconds (its threads included)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    found = {}
     for pid in pids:
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+            fields = _stat(pid)
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def reaped_children_cpu(pid: int) -> float:
+    """CPU of the children this process has waited for (cutime + cstime): where a backend's CPU goes when it exits."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = _stat(pid)
+    return (int(fields[13]) + int(fields[14])) / tick
+
+
+class BackendCpu:
+    """CPU spent by the database's PostgreSQL backends between `__init__` and `seconds()`, counting backends that
+    start or exit meanwhile: a worker's persistent connection is closed and reopened after CONN_MAX_AGE, and an exited
+    backend's CPU is found in the postmaster's reaped-children time (summing only the live backends went negative)."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self.before = cpu_by_pid(postgres_pids(database))
+        self.postmaster = int(_stat(next(iter(self.before)))[1]) if self.before else None
+        self.reaped_before = reaped_children_cpu(self.postmaster) if self.postmaster else 0.0
+
+    def seconds(self) -> float:
+        after = cpu_by_pid(postgres_pids(self.database))
+        spent = sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+        if self.postmaster:
+            exited = sum(cpu for pid, cpu in self.before.items() if pid not in after)
+            spent += reaped_children_cpu(self.postmaster) - self.reaped_before - exited
+        return spent
 
 
 def server_pids(master: int) -> list[int]:
@@ -206,13 +243,13 @@ def measured(port, token, jobs, clients, master: int) -> dict:
     from urllib.parse import urlparse
 
     database = urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
-    backends = postgres_pids(database)
+    backends = BackendCpu(database)
     pids = server_pids(master)
-    server_before, pg_before, driver_before = cpu_seconds(pids), cpu_seconds(backends), time.process_time()
+    server_before, driver_before = cpu_seconds(pids), time.process_time()
     result = drive(port, token, jobs, clients)
     result["cpu_s"] = {
         "gunicorn": cpu_seconds(pids) - server_before,
-        "postgres_backends": cpu_seconds(backends) - pg_before,
+        "postgres_backends": backends.seconds(),
         "driver": time.process_time() - driver_before,
     }
     return result
