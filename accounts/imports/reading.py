@@ -92,6 +92,9 @@ def _xlsx_rows(stream) -> Iterator[tuple[int, list[str]]]:
     try:
         workbook = load_workbook(stream, read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
+        # Read-only mode trusts the sheet's <dimension> element; some writers leave it stale ("A1") or too small,
+        # which would silently cut columns and rows. Read the whole sheet instead (openpyxl docs, "Read-only mode").
+        sheet.reset_dimensions()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
         raise ImportFileError(MSG_BAD_XLSX) from exc
     try:

@@ -43,7 +43,7 @@ MSG_REFERENCE_APPLIED_DIFFERENTLY = (
     "如确需再入账，请使用新的流水号"
 )
 MSG_BELOW_ZERO = "入账后个人账户余额将低于零（入账前余额 {balance} 元）"
-MSG_PROVINCE_ADDED = "区划 {code}（{name}）不在区划表中，已按国家标准 GB/T 2260 补建省级区划"
+MSG_PROVINCE_ADDED = "区划 {code}（{name}）不在区划表中，{verb}按国家标准 GB/T 2260 补建省级区划"
 MSG_CREDIT_POSITIVE = "期初余额和划入金额不能为负数"
 MSG_ZERO_AMOUNT = "第{line}行 列「金额」：金额为 0，不记流水，计为未变"
 MSG_PERSON_NO_TAKEN = "人员编号已属于另一参保人员"
@@ -74,6 +74,14 @@ CREDIT_KINDS = {
     "调整": LedgerEntryKind.ADJUSTMENT,
 }
 CREDIT_KIND_LABELS = {kind: label for label, kind in CREDIT_KINDS.items()}
+# imports.md names each kind in English too (`期初余额` opening | `划入` allocation | `调整` adjustment): the English
+# words are accepted as values as well (any case); messages list the Chinese ones.
+CREDIT_KIND_VALUES = {
+    **CREDIT_KINDS,
+    "opening": LedgerEntryKind.OPENING,
+    "allocation": LedgerEntryKind.ALLOCATION,
+    "adjustment": LedgerEntryKind.ADJUSTMENT,
+}
 INSTITUTION_KINDS = {"医疗机构": "medical", "零售药店": "pharmacy"}
 KINSHIPS = {
     "配偶": "spouse",
@@ -246,7 +254,8 @@ class ResourceSpec:
 
     def provinces_add(self, rows: list[Row]) -> None:
         for region in provinces_ensure(r.data["region"] for r in rows):
-            self.report.notes.append(MSG_PROVINCE_ADDED.format(code=region.code, name=region.name))
+            verb = "将" if self.report.dry_run else "已"  # a dry run is rolled back: nothing was added
+            self.report.notes.append(MSG_PROVINCE_ADDED.format(code=region.code, name=region.name, verb=verb))
 
     def dt(self, value):
         """A datetime as the raw cursor of this database wants it."""
@@ -645,7 +654,7 @@ class CreditSpec(ResourceSpec):
             ("reference", lambda v: R.text(v, max_length=64)),
             ("id_number", R.id_number),
             ("amount", R.money),
-            ("kind", lambda v: R.choice(v, CREDIT_KINDS)),
+            ("kind", lambda v: R.choice(v.lower() if v.isascii() else v, CREDIT_KIND_VALUES)),
             ("date", R.date),
         ]
 
@@ -798,6 +807,10 @@ class FilingSpec(ResourceSpec):
                 row.status = NEW
             else:
                 row.pk = old[0]
+                if "end" not in self.present:
+                    # The optional column is absent from the file: the end date on record stays (as a roster
+                    # without 人员类别 or 手机号 keeps them), so a file of starts alone changes nothing.
+                    d["end"] = old[1]
                 row.status = UNCHANGED if old[1] == d["end"] else UPDATED
 
     def write(self, rows):

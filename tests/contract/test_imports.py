@@ -273,6 +273,17 @@ def test_credit_kinds(imp, account):
     assert account() == "135.50"
 
 
+def test_credit_kinds_english_names_accepted(imp, account):
+    """"`类型` (kind: `期初余额` opening | `划入` allocation | `调整` adjustment)": English names are aliases too."""
+    out = imp.ok("credits", [CREDIT_HEADER, ["R1", G, "100.00", "opening", "2025-01-01"],
+                             ["R2", G, "50.00", "Allocation", "2025-02-01"],
+                             ["R3", G, "-20.00", "ADJUSTMENT", "2025-02-02"]])  # fmt: skip
+    assert counts(out) == (3, 0, 0, 0)
+    assert account() == "130.00"
+    out = imp.fails("credits", [CREDIT_HEADER, ["R4", G, "5.00", "bonus", "2025-02-03"]])
+    assert "第2行" in out and "期初余额" in out  # the message lists the Chinese names
+
+
 def test_credit_reference_applied_once(imp, account):
     rows = [CREDIT_HEADER, ["R1", G, "100.00", "划入", "2025-01-01"]]
     imp.ok("credits", rows)
@@ -337,6 +348,16 @@ def test_filings_optional_end_and_reimport(imp, account):
     assert counts(imp.ok("filings", no_end)) == (1, 0, 0, 0)
 
 
+def test_filings_file_without_end_column_keeps_end_dates_on_record(imp, account, staff):
+    """`结束日期` is optional: a file without the column says nothing about the end, so a filing's recorded end stays
+    (as a roster without 人员类别 keeps the category); a blank cell in the column does clear it."""
+    imp.ok("filings", [FILING_HEADER, [G, "360100", "2025-01-01", "2025-12-31"]])
+    out = imp.ok("filings", [["身份证号", "就医地", "开始日期"], [G, "360100", "2025-01-01"]])
+    assert counts(out) == (0, 0, 1, 0)
+    out = imp.ok("filings", [FILING_HEADER, [G, "360100", "2025-01-01", ""]])
+    assert counts(out) == (0, 1, 0, 0)
+
+
 def test_filings_bad_rows(imp, account):
     out = imp.fails("filings", [FILING_HEADER, [C, "320100", "2025-03-01", "2025-02-01"],
                                 [C, "999999", "2025-01-01", ""],
@@ -389,3 +410,25 @@ def test_xlsx_with_native_dates_and_numbers(imp, account, staff):
                        ["R2", G, 19.99, "划入", datetime.datetime(2025, 2, 1)]], xlsx=True)  # fmt: skip
     assert account() == "120.49"
     imp.ok("filings", [FILING_HEADER, [C, 320100, datetime.date(2025, 1, 1), None]], xlsx=True)
+
+
+def test_xlsx_with_stale_sheet_dimension_reads_every_row(imp, tmp_path):
+    """Some exporters leave the sheet's recorded size (`<dimension ref=…>`) stale; every row and column present is
+    still read (openpyxl's read-only mode trusts that size unless told not to): no row is silently dropped."""
+    import zipfile
+
+    from tests.contract.conftest import write_xlsx
+
+    rows = [["区划代码", "名称"], ["320000", "江苏省"], ["320500", "苏州市"], ["320100", "南京市"]]
+    good = write_xlsx(tmp_path / "good.xlsx", rows)
+    for ref in ("A1:B2", "A1"):
+        stale = tmp_path / f"stale_{ref.replace(':', '_')}.xlsx"
+        with zipfile.ZipFile(good) as source, zipfile.ZipFile(stale, "w") as target:
+            for item in source.infolist():
+                data = source.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data, replaced = re.subn(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data)
+                    assert replaced == 1
+                target.writestr(item, data)
+        out = imp.ok("regions", stale, dry_run=True)
+        assert counts(out) == (3, 0, 0, 0), (ref, out)

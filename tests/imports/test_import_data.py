@@ -117,7 +117,11 @@ def test_a_province_not_in_the_regions_table_is_added_from_the_national_list(imp
     """imports.md: a policy's region is "a province code such as 320000, or a pooling region". The regions file may
     list only pooling regions: a GB/T 2260 province is added with its standard name; anything else must be imported."""
     assert not Region.objects.filter(code__in=["330000", "110000"]).exists()
-    out = importer.ok("policies", [POLICY_HEADER, ["330000", "2025-01-01", "配偶、父母、子女", "省内", "是", "是"]])
+    rows = [POLICY_HEADER, ["330000", "2025-01-01", "配偶、父母、子女", "省内", "是", "是"]]
+    out = importer.ok("policies", rows, dry_run=True)  # rolled back: the report says what would be added
+    assert "区划 330000（浙江省）不在区划表中，将按国家标准 GB/T 2260 补建省级区划" in out
+    assert not Region.objects.filter(code="330000").exists()
+    out = importer.ok("policies", rows)
     assert "新增 1" in out and "区划 330000（浙江省）不在区划表中，已按国家标准 GB/T 2260 补建省级区划" in out
     assert Region.objects.get(code="330000").name == "浙江省"
     assert Policy.objects.get(region_id="330000").scope == "province"
