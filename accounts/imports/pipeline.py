@@ -22,6 +22,12 @@ MAX_LISTED_ERRORS = 10000
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
 
+def counts_line(created: int, updated: int, unchanged: int, errors: int) -> str:
+    """The line every import report ends with (imports.md: "A report ends with counts: new, updated, unchanged,
+    errors")."""
+    return f"新增 {created}、更新 {updated}、未变 {unchanged}、错误 {errors}"
+
+
 @dataclass
 class ImportReport:
     resource: str
@@ -62,7 +68,7 @@ class ImportReport:
 
     @property
     def summary(self) -> str:
-        return f"新增 {self.created}、更新 {self.updated}、未变 {self.unchanged}、错误 {self.error_count}"
+        return counts_line(self.created, self.updated, self.unchanged, self.error_count)
 
     @property
     def outcome(self) -> str:

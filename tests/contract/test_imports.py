@@ -80,6 +80,7 @@ def test_missing_required_column_is_named(imp):
     assert "名称" in out
     out = imp.fails("persons", [["身份证号", "姓名", "险种", "参保地"], [G, "张三", "310", "320500"]])
     assert "参保状态" in out
+    assert counts(out) == (0, 0, 0, 1) and out.rstrip().endswith("错误 1")  # "A report ends with counts"
 
 
 def test_values_stripped(imp, staff):

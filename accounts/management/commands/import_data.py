@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.imports.pipeline import run_import
+from accounts.imports.pipeline import counts_line, run_import
 from accounts.imports.reading import ImportFileError
 from accounts.imports.resources import RESOURCES
 
@@ -26,7 +26,10 @@ class Command(BaseCommand):
             with path.open("rb") as stream:
                 report = run_import(resource, stream, filename=path.name, dry_run=dry_run)
         except ImportFileError as exc:
-            raise CommandError(f"{spec.title}导入失败：{exc.message}") from None
+            # A file that cannot be read as a table (encoding, a missing required column, not an XLSX) is one error
+            # for the whole file; the report still ends with the counts, as every import report does.
+            message = [f"{spec.title}导入失败：{exc.message}", "未写入任何数据。", counts_line(0, 0, 0, 1)]
+            raise CommandError("\n".join(message)) from None
         for line in report.lines():
             self.stdout.write(line)
         if not report.ok:
