@@ -43,6 +43,7 @@ MSG_REFERENCE_APPLIED_DIFFERENTLY = (
     "如确需再入账，请使用新的流水号"
 )
 MSG_BELOW_ZERO = "入账后个人账户余额将低于零（入账前余额 {balance} 元）"
+MSG_ABOVE_LIMIT = "入账后个人账户余额将超出系统可记录的上限（入账前余额 {balance} 元），请核对金额"
 MSG_PROVINCE_ADDED = "区划 {code}（{name}）不在区划表中，{verb}按国家标准 GB/T 2260 补建省级区划"
 MSG_CREDIT_POSITIVE = "期初余额和划入金额不能为负数"
 MSG_ZERO_AMOUNT = "第{line}行 列「金额」：金额为 0，不记流水，计为未变"
@@ -708,6 +709,9 @@ class CreditSpec(ResourceSpec):
             balance = self.balances[account] + d["amount"]
             if balance < ZERO:
                 self.error(row.line, "amount", MSG_BELOW_ZERO.format(balance=self.balances[account]))
+                continue
+            if balance >= R.MONEY_LIMIT:
+                self.error(row.line, "amount", MSG_ABOVE_LIMIT.format(balance=self.balances[account]))
                 continue
             self.balances[account] = balance
             row.status = NEW

@@ -133,14 +133,20 @@ def date(value: str, *, required: bool = True) -> datetime.date | None:
         raise CellError(MSG_DATE.format(value=value)) from None
 
 
+# Money columns hold 14 digits, 2 of them decimals (accounts.models.MONEY): an amount or a balance stays below this.
+MONEY_LIMIT = Decimal("1e12")
+
+
 def money(value: str) -> Decimal:
+    if not value:
+        raise CellError(MSG_REQUIRED)
     if not MONEY_RE.fullmatch(value):
         raise CellError(MSG_MONEY.format(value=value))
     try:
         amount = Decimal(value)
     except InvalidOperation:
         raise CellError(MSG_MONEY.format(value=value)) from None
-    if not amount.is_finite() or amount != amount.quantize(CENT) or abs(amount) >= Decimal("1e12"):
+    if not amount.is_finite() or amount != amount.quantize(CENT) or abs(amount) >= MONEY_LIMIT:
         raise CellError(MSG_MONEY.format(value=value))
     return amount.quantize(CENT)
 

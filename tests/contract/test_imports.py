@@ -328,6 +328,17 @@ def test_credit_bad_rows(imp, account):
     assert account() == "0.00"
 
 
+def test_credit_blank_amount_and_balance_beyond_the_column_are_row_errors(imp, account):
+    """A blank amount is reported as missing; a credit that would take a balance past what the ledger can hold is a
+    row error with its line, not a database failure."""
+    out = imp.fails("credits", [CREDIT_HEADER, ["R1", G, "", "划入", "2025-01-01"]])
+    assert "第2行 列「金额」：不能为空" in out
+    out = imp.fails("credits", [CREDIT_HEADER, ["R1", G, "999999999999.99", "期初余额", "2025-01-01"],
+                                ["R2", G, "0.01", "划入", "2025-01-02"]])  # fmt: skip
+    assert "第3行 列「金额」：入账后个人账户余额将超出" in out and "第2行" not in out
+    assert account() == "0.00"
+
+
 def test_credit_entry_in_ledger_on_its_date(imp, account, staff):
     imp.ok("credits", [CREDIT_HEADER, ["R1", G, "100.00", "划入", "2025-01-15"]])
     body = staff.get("/api/v1/persons/G1/ledger").json()
