@@ -11,12 +11,15 @@ or nothing and a dry run writes nothing. Only cleaned chunks are held in memory,
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.imports.reading import MSG_EMPTY, ImportFileError, read_table
 from accounts.imports.rows import RowError
 
 CHUNK_SIZE = 5000
+MSG_WRITTEN_MEANWHILE = (
+    "导入期间，另一导入（或经办操作）已写入了本文件中的相同记录，本次未写入任何数据。请重新导入：已写入的行将计为未变"
+)
 MAX_LISTED_ERRORS = 10000
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
@@ -125,6 +128,8 @@ def _run(spec_class, records, *, dry_run: bool, acting_user, resource: str) -> I
     report = ImportReport(resource=resource, dry_run=dry_run)
     spec = spec_class(report=report, acting_user=acting_user)
     index = spec.map_header(header)
+    # Raw COPY statements raise the driver's own IntegrityError, not Django's.
+    integrity_errors = (IntegrityError, connection.Database.IntegrityError)
     try:
         with transaction.atomic():
             spec.start()
@@ -136,4 +141,10 @@ def _run(spec_class, records, *, dry_run: bool, acting_user, resource: str) -> I
         report.written = True
     except _Rollback:
         pass
+    except integrity_errors:
+        # Every row was checked against the database, so a unique key taken now was written by another import
+        # of the same rows committed meanwhile (two clerks, one file). The transaction is rolled back whole; run
+        # again, the rows the other import wrote are counted unchanged. The database's own message is not shown: it
+        # would print the key, an ID number.
+        raise ImportFileError(MSG_WRITTEN_MEANWHILE) from None
     return report
