@@ -18,11 +18,13 @@ def person_get_by_no(person_no: str) -> Person | None:
 
 
 def person_balance(person: Person):
-    account = getattr(person, "account", None) if person.is_employee else None
+    """The balance of the person's personal account, None without one. An account kept after the roster changed the
+    person to resident insurance still counts: the settlement engine pays from it (S2), so the summary must show it."""
     try:
-        return account.balance if account is not None else None
+        account = person.account
     except Person.account.RelatedObjectDoesNotExist:
         return None
+    return account.balance if account is not None else None
 
 
 def day_bounds(date_from: datetime.date | None, date_to: datetime.date | None):

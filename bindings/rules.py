@@ -333,6 +333,25 @@ def usage_reasons(authorization: Authorization, at: datetime.datetime | None = N
     return dedupe(reasons)
 
 
+def member_status_reasons(member: Person) -> list[Reason]:
+    """R3 / R4 for the member alone: why this person cannot use anyone's account through mutual aid, whoever the
+    grantor (told where there is no live authorization to judge, e.g. after R13 ended it)."""
+    if member.insurance_status == InsuranceStatus.UNINSURED:
+        return [Reason.of("MEMBER_NOT_INSURED")]
+    if member.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
+        return [Reason.of("MEMBER_STATUS_NOT_NORMAL", member.get_insurance_status_display())]
+    return []
+
+
+def grantor_alone_reasons(grantor: Person) -> list[Reason]:
+    """R1, R2, R3 for the grantor alone (the member unknown): what can still be told about a binding."""
+    p = Proposal(grantor=grantor, member=grantor, kinship="", channel="")
+    reasons = check_r1_grantor_employee(p, None) + check_r2_grantor_balance(p, None)
+    if grantor.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
+        reasons.append(Reason.of("GRANTOR_STATUS_NOT_NORMAL", grantor.get_insurance_status_display()))
+    return reasons
+
+
 def member_authorizations(member: Person, *, include_ended: bool = False):
     """The member's authorizations in the order they were made (S2: several grantors pay in that order)."""
     qs = Authorization.objects.filter(member=member).select_related(

@@ -16,6 +16,7 @@ from bindings.rules import (
     dedupe,
     evaluate_binding,
     member_authorizations,
+    member_status_reasons,
     no_authorization_reason,
     status_reasons,
     usage_reasons,
@@ -61,6 +62,15 @@ def category_reasons(category: str | None) -> list[Reason]:
     return []
 
 
+def no_payer_reasons(member: Person, at: datetime.datetime) -> list[Reason]:
+    """Why no one pays for the member who has no live authorization: none (or only a family e-voucher link), the
+    member's own insurance (R3, R4), and why the latest one no longer counts (declined, revoked, ended by R13,
+    expired). The same answer from eligibility and from the settlement engine, before and after the daily sweep marks
+    an authorization expired."""
+    ended = ended_reasons(Authorization.objects.filter(member=member), at)
+    return [no_authorization_reason(member)] + member_status_reasons(member) + ended
+
+
 def eligibility(
     *, member: Person, grantor: Person | None = None, kinship: str | None = None, category: str | None = None,
     at: datetime.datetime | None = None,
@@ -93,8 +103,7 @@ def eligibility(
 
     payers = [(a, usage_reasons(a, at)) for a in member_authorizations(member)]
     if not payers:
-        ended = ended_reasons(Authorization.objects.filter(member=member), at)
-        return Eligibility(False, None, None, dedupe([no_authorization_reason(member)] + ended + extra))
+        return Eligibility(False, None, None, dedupe(no_payer_reasons(member, at) + extra))
     for authorization, reasons in payers:
         if not reasons and not extra:
             return Eligibility(True, authorization.grantor, authorization, [])

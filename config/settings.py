@@ -186,7 +186,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.StandardPagination",
     "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON whatever the Content-Type (accounts/api/parsers.py); the schema names application/json only.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "accounts.api.parsers.AnyContentTypeJSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": None,
@@ -197,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Two different "channel" choice sets: how a settlement was made, and through which online channel an
     # authorization was created or answered.
     "ENUM_NAME_OVERRIDES": {

@@ -29,8 +29,10 @@ from django.utils import timezone
 from accounts.db import ModelColumns, prepared_cursor
 from accounts.models import ZERO, LedgerEntry, LedgerEntryKind, Person, PersonalAccount
 from bindings.models import LIVE_STATUSES, Authorization, AuthorizationStatus, Policy
-from bindings.rules import policy_memo_remember
+from bindings.rules import dedupe, policy_memo_remember
+from bindings.selectors import Eligibility, eligibility
 from settlements.models import Settlement, SettlementStatus
+from settlements.rules import check_institution_designated, check_s6_cross_region, check_s6_policy_scope
 
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
 
@@ -124,6 +126,23 @@ def expenditure_totals(*, grantor: Person, start=None, end=None) -> Totals:
         payments=-Decimal(result["paid"]).quantize(Decimal("0.01")) + ZERO,
         refunds=Decimal(result["refunded"]).quantize(Decimal("0.01")),
     )
+
+
+def eligibility_at_institution(institution, *, member: Person, at=None, **asked) -> Eligibility:
+    """Eligibility asked by an institution's system (api.md "POST eligibility"): `bindings.selectors.eligibility`, and
+    what a settlement at this institution would also refuse mutual aid for, checked as the engine checks it: the
+    institution not designated, treatment outside the member's region without a filing (S6), the grantor's policy not
+    open in the institution's province (S6 / R6). So the answer before a bill is the answer the bill gets."""
+    at = at or timezone.now()
+    result = eligibility(member=member, at=at, **asked)
+    today = timezone.localdate(at)
+    extra = check_institution_designated(institution)
+    extra += check_s6_cross_region(patient=member, institution=institution, on=today)
+    if result.grantor is not None:
+        extra += check_s6_policy_scope(grantor=result.grantor, institution=institution, on=today)
+    if not extra:
+        return result
+    return Eligibility(False, result.grantor, result.authorization, dedupe(result.reasons + extra))
 
 
 def grantor_find(query: str) -> Person | None:

@@ -31,22 +31,18 @@ from accounts.id_numbers import normalize_id_number
 from accounts.models import (
     DEBIT_KINDS,
     ZERO,
-    CrossRegionFiling,
     LedgerEntryKind,
     Person,
-    province_code,
 )
 from accounts.reasons import BusinessRuleError, Reason
 from accounts.services import accounts_debit_locked, accounts_lock, ledger_entry_reverse
-from bindings.models import GeographicScope
 from bindings.rules import (
     dedupe,
     local_date,
-    no_authorization_reason,
-    policy_in_force,
     policy_memo,
     usage_reasons,
 )
+from bindings.selectors import no_payer_reasons
 from settlements.models import (
     ELIGIBLE_CATEGORIES,
     CatalogueItem,
@@ -57,6 +53,12 @@ from settlements.models import (
     SettlementChannel,
     SettlementItem,
     SettlementStatus,
+)
+from settlements.rules import (
+    check_institution_designated,
+    check_s1_credential,
+    check_s6_cross_region,
+    check_s6_policy_scope,
 )
 from settlements.selectors import patient_for_settlement
 
@@ -109,60 +111,6 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --- Named checks (S1, S4, S6) ------------------------------------------------------------------------
-
-
-def check_s1_credential(patient_id_number: str, credential_number: str) -> list[Reason]:
-    """S1: the credential (e-voucher, social security card, ID card) carries the patient's own ID number."""
-    if normalize_id_number(credential_number) != normalize_id_number(patient_id_number):
-        return [Reason.of("CREDENTIAL_MISMATCH")]
-    return []
-
-
-def check_institution_designated(institution: Institution) -> list[Reason]:
-    return [] if institution.designated else [Reason.of("INSTITUTION_NOT_DESIGNATED")]
-
-
-def item_eligible(*, institution: Institution, kind: str, name: str, catalogue_code: str = "") -> bool:
-    """S4.2: at a pharmacy, drugs yes; devices and consumables only from the active catalogue (matched by code, else
-    by exact name: an institution's own or national code we do not hold still finds the listed name); other lines
-    never. At a medical institution every line is part of the personal burden (S4.1)."""
-    if institution.kind != InstitutionKind.PHARMACY:
-        return True
-    if kind == ItemKind.DRUG:
-        return True
-    if kind in (ItemKind.DEVICE, ItemKind.CONSUMABLE):
-        active = CatalogueItem.objects.filter(active=True)
-        code = (catalogue_code or "").strip()
-        return (bool(code) and active.filter(code=code).exists()) or active.filter(name=name.strip()).exists()
-    return False
-
-
-def check_s6_cross_region(*, patient: Person, institution: Institution, on: datetime.date) -> list[Reason]:
-    """S6: outside the insured pooling region, mutual aid needs a filing for the place of treatment."""
-    if institution.region_id == patient.region_id:
-        return []
-    filed = (
-        CrossRegionFiling.objects.filter(person=patient, start_date__lte=on)
-        .filter(
-            Q(treatment_region_id=institution.region_id) | Q(treatment_region_id=province_code(institution.region_id))
-        )
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-        .exists()
-    )
-    return [] if filed else [Reason.of("CROSS_REGION_NOT_FILED")]
-
-
-def check_s6_policy_scope(*, grantor: Person, institution: Institution, on: datetime.date) -> list[Reason]:
-    """S6 / R6 (seed 003): where the grantor's policy is not nationwide, its account pays only inside its province."""
-    policy = policy_in_force(grantor.region_id, on)
-    if policy is None or policy.scope == GeographicScope.NATIONAL:
-        return []
-    if province_code(grantor.region_id) != province_code(institution.region_id):
-        return [Reason.of("REGION_OUT_OF_SCOPE", "跨省共济使用暂未开通")]
-    return []
-
-
 # --- The plan ---------------------------------------------------------------------------------------------
 
 
@@ -202,7 +150,10 @@ def _catalogue_matches(institution: Institution, items: list[dict]) -> tuple[set
 
 
 def _lines(payload: dict, institution: Institution) -> list[dict]:
-    """The bill's lines with their S4 eligibility (`item_eligible`'s rule, the catalogue read once per bill)."""
+    """The bill's lines with their S4 eligibility, the catalogue read once per bill. S4.2: at a pharmacy, drugs yes;
+    devices and consumables only from the active catalogue (matched by code, else by exact name: an institution's own
+    or national code we do not hold still finds the listed name); other lines never. At a medical institution every
+    line is part of the personal burden (S4.1)."""
     items = payload.get("items") or []
     codes, names = _catalogue_matches(institution, items)
 
@@ -356,7 +307,7 @@ def _settle(*, institution: Institution, payload: dict, patient: Person, fingerp
                 aid_reasons.append(Reason.of("MANUAL_REIMBURSEMENT_NOT_SUPPORTED"))  # S5
             aid_reasons += check_s6_cross_region(patient=patient, institution=institution, on=on)
             if not payers:
-                aid_reasons.append(no_authorization_reason(patient))
+                aid_reasons += no_payer_reasons(patient, now)  # as eligibility answers it
             blocked = bool(aid_reasons)  # S5 / S6 refuse mutual aid whatever the authorizations say
             paid_by_grantors = False
             for authorization, why in payers:

@@ -31,6 +31,9 @@ class MoneyField(serializers.DecimalField):
         if not isinstance(data, str):
             raise serializers.ValidationError('金额必须是字符串形式的十进制数，例如 "12.30"。', code="invalid")
         data = data.strip()
+        if data.startswith("-") and MONEY_TEXT_RE.fullmatch(data):
+            # Any minus sign is a negative amount (api.md), "-0.00" too: it would be echoed back as "-0.00".
+            raise serializers.ValidationError("金额不得为负数。", code="min_value")
         if not MONEY_TEXT_RE.fullmatch(data):
             raise serializers.ValidationError("金额不是合法的数字。", code="invalid")
         value = super().to_internal_value(data)

@@ -32,7 +32,15 @@ from bindings.api.serializers import (
     RevokeSerializer,
 )
 from bindings.models import Authorization, Channel
-from bindings.rules import ONLINE_CHANNELS, Proposal, check_r9_period, check_r10_promise
+from bindings.rules import (
+    ONLINE_CHANNELS,
+    Proposal,
+    check_r5_kinship,
+    check_r9_period,
+    check_r10_promise,
+    grantor_alone_reasons,
+    member_status_reasons,
+)
 from bindings.selectors import authorizations_for_person, eligibility
 from bindings.services import (
     authorization_change_period,
@@ -40,6 +48,7 @@ from bindings.services import (
     authorization_create,
     authorization_revoke,
 )
+from settlements.selectors import eligibility_at_institution
 
 TAG = "共济授权"
 
@@ -164,6 +173,13 @@ class AuthorizationCreateView(APIView):
             promise_accepted=data["promise_accepted"],
         )
         reasons += check_r9_period(proposal, None) + check_r10_promise(proposal, None)
+        # And what the one known person and the kinship tell alone ("every applicable reason"): R1-R4, and R5 for a
+        # kinship refused under every policy (`other`).
+        if grantor is not None:
+            reasons += grantor_alone_reasons(grantor)
+        if member is not None:
+            reasons += member_status_reasons(member)
+        reasons += check_r5_kinship(proposal, None)
         raise BusinessRuleError(reasons, code="PERSON_NOT_FOUND", message="未找到该参保人员。")
 
 
@@ -281,7 +297,12 @@ class EligibilityView(APIView):
                 reasons.append(Reason.of("PERSON_NOT_FOUND", "授权人"))
         if reasons:
             raise BusinessRuleError(reasons, code="PERSON_NOT_FOUND", message="未找到该参保人员。")
-        result = eligibility(member=member, grantor=grantor, kinship=data.get("kinship"), category=data.get("category"))
+        asked = {"member": member, "grantor": grantor, "kinship": data.get("kinship"), "category": data.get("category")}
+        if request.user.role == ApiRole.INSTITUTION:
+            # Judged for a settlement at the asking institution (designation, S6), as the engine will judge the bill.
+            result = eligibility_at_institution(request.user.institution, **asked)
+        else:
+            result = eligibility(**asked)
         return Response(
             {
                 "eligible": result.eligible,

@@ -24,7 +24,7 @@ class CredentialSerializer(serializers.Serializer):
 class ItemSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=ItemKind.values)
-    catalogue_code = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    catalogue_code = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True, default="")
     amount = MoneyField()
 
 
@@ -36,8 +36,8 @@ class SettlementRequestSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=SettlementChannel.values)
     total_amount = MoneyField()
     fund_paid = MoneyField()
-    items = ItemSerializer(many=True, required=False)
-    occurred_at = serializers.DateTimeField(required=False)
+    items = ItemSerializer(many=True, required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
         if attrs["fund_paid"] > attrs["total_amount"]:

@@ -61,6 +61,37 @@ def test_resident_has_no_account_and_null_balance(channel_api):
     assert body["insurance_type"] == "resident" and body["has_account"] is False and body["balance"] is None
 
 
+def test_account_kept_after_a_move_to_resident_insurance_is_shown(channel_api, zhang, institution_api):
+    """The roster may move an employee to resident insurance; the personal account and its balance stay the person's
+    (S2 pays from it first), so the summary shows them, in the settlement's response too."""
+    from accounts.models import InsuranceType
+    from accounts.services import person_update
+    from tests.settlements.helpers import settle
+
+    person_update(person=zhang, insurance_type=InsuranceType.RESIDENT)
+    body = lookup(channel_api, zhang.id_number).json()
+    assert body["insurance_type"] == "resident" and body["has_account"] is True and body["balance"] == "88.50"
+    data = settle(institution_api, zhang, total="30.00", fund="20.00").json()
+    assert data["own_account_paid"] == "10.00"
+    assert data["patient"]["has_account"] is True and data["patient"]["balance"] == "78.50"
+
+
+def test_json_body_is_read_whatever_its_content_type(channel_api, zhang):
+    """api.md "JSON in and out": a JSON body sent as form data (curl -d) or with no Content-Type is still JSON; a body
+    that is not JSON is malformed input, 400, never 415."""
+    import json
+
+    text = json.dumps({"id_number": zhang.id_number})
+    # "": no Content-Type header (what a WSGI server hands Django then)
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", ""):
+        response = channel_api.generic("POST", "/api/v1/persons/lookup", text, content_type=content_type)
+        assert response.status_code == 200, (content_type, response.content)
+        assert response.json()["person_no"] == zhang.person_no
+    form = "application/x-www-form-urlencoded"
+    response = channel_api.post("/api/v1/persons/lookup", "id_number=1", content_type=form)
+    assert response.status_code == 400 and response.json()["code"] == "INVALID_INPUT"
+
+
 def test_unknown_person_is_404_person_not_found(channel_api):
     response = lookup(channel_api, factories.id_number())
     assert response.status_code == 404 and response.json()["code"] == "PERSON_NOT_FOUND"

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -142,6 +143,19 @@ def test_create_unknown_people_is_422_person_not_found_with_other_reasons(channe
     )
     assert codes(response) == ["PERSON_NOT_FOUND", "PERSON_NOT_FOUND"]
     assert ghost not in response.content.decode()
+
+
+def test_create_with_one_unknown_person_lists_what_the_known_one_and_the_kinship_tell(channel_api, jiangsu_policy):
+    """api.md: every applicable reason. The member is unknown, but the grantor's zero balance (R2) and a kinship no
+    policy allows (R5) are known already; an uninsured member (R4) with an unknown grantor likewise."""
+    broke = factories.grantor(balance=0)
+    ghost = SimpleNamespace(id_number=factories.id_number())
+    response = post(channel_api, "authorizations", body(broke, ghost, "other"))
+    assert response.status_code == 422 and response.json()["code"] == "PERSON_NOT_FOUND"
+    assert codes(response) == ["PERSON_NOT_FOUND", "GRANTOR_BALANCE_ZERO", "RELATION_NOT_ALLOWED"]
+    uninsured = factories.resident(insurance_status="uninsured")
+    response = post(channel_api, "authorizations", body(ghost, uninsured, "parent"))
+    assert codes(response) == ["PERSON_NOT_FOUND", "MEMBER_NOT_INSURED"]
 
 
 def _bad_checksum(number):
@@ -482,7 +496,35 @@ def test_eligibility_with_a_grantor_lists_every_reason(institution_api, jiangsu_
         "REGION_OUT_OF_SCOPE",
         "NO_AUTHORIZATION",
         "CATEGORY_NOT_ELIGIBLE",
+        "CROSS_REGION_NOT_FILED",  # asked by a Suzhou institution for a member insured in Nanchang (S6)
     }
+
+
+def test_s6_eligibility_asked_by_an_institution_is_judged_for_a_bill_there(
+    db, institution_api, channel_api, jiangsu_policy, region_nanjing, region_suzhou
+):
+    """An institution asks before it settles: the answer is the one its bill would get. A Nanjing member with an active
+    authorization, no filing, asked by a Suzhou hospital: CROSS_REGION_NOT_FILED (S6), and the bill then pays nothing
+    by mutual aid for the same reason. The online channel, asking for no institution, hears eligible. An undesignated
+    institution hears INSTITUTION_NOT_DESIGNATED."""
+    from tests.conftest import _api
+    from tests.settlements.helpers import settle
+
+    grantor = factories.grantor(balance="500.00", region_code="320100")
+    member = factories.resident(region_code="320100")
+    factories.authorization(grantor, member, "parent")
+    asked = {"member_id_number": member.id_number}
+    response = post(institution_api, "eligibility", asked)
+    assert response.json()["eligible"] is False and codes(response) == ["CROSS_REGION_NOT_FILED"]
+    assert response.json()["grantor"]["person_no"] == grantor.person_no
+    bill = settle(institution_api, member).json()
+    assert bill["mutual_aid_paid"] == "0.00" and [r["code"] for r in bill["reasons"]] == ["CROSS_REGION_NOT_FILED"]
+    assert post(channel_api, "eligibility", asked).json()["eligible"] is True
+    nanjing = _api("institution", institution=factories.institution(code="H32010001", region=region_nanjing))
+    assert post(nanjing, "eligibility", asked).json() == {**post(channel_api, "eligibility", asked).json()}
+    closed = _api("institution", institution=factories.institution(code="H-X", region=region_nanjing, designated=False))
+    response = post(closed, "eligibility", asked)
+    assert response.json()["eligible"] is False and codes(response) == ["INSTITUTION_NOT_DESIGNATED"]
 
 
 def test_eligibility_pending_spouse_and_zero_balance(institution_api, family):

@@ -160,7 +160,8 @@ def test_revoked_authorization_no_longer_pays(institution_api, family):
     grantor, member, authorization = family
     authorization_revoke(authorization=authorization, reason="test", channel="app")
     data = settle(institution_api, member).json()
-    assert data["mutual_aid_paid"] == "0.00" and codes(data) == ["NO_AUTHORIZATION"]
+    # api.md: AUTHORIZATION_NOT_EFFECTIVE is the reason for an authorization ended by the grantor (R12).
+    assert data["mutual_aid_paid"] == "0.00" and codes(data) == ["NO_AUTHORIZATION", "AUTHORIZATION_NOT_EFFECTIVE"]
 
 
 def test_member_suspended_cannot_use_mutual_aid(institution_api, jiangsu_policy):
@@ -500,6 +501,8 @@ def test_only_institutions_post_settlements(channel_api, staff_api, anonymous_ap
         ("fund_paid", 40.5),
         ("fund_paid", "-0.01"),
         ("fund_paid", "1.234"),
+        ("total_amount", "-0.00"),  # a minus sign is a negative amount, zero or not
+        ("fund_paid", "-0"),
     ],
 )
 def test_amount_validation_is_400(institution_api, family, field, value):
@@ -508,6 +511,24 @@ def test_amount_validation_is_400(institution_api, family, field, value):
     assert response.status_code == 400, response.json()
     assert response.json()["code"] == "INVALID_INPUT"
     assert not Settlement.objects.exists()
+
+
+def test_optional_fields_may_be_null_and_mean_absent(institution_api, pharmacy_api, family):
+    """api.md marks `items?`, `catalogue_code?` and `occurred_at?` optional: null is accepted as "not given", and a
+    replay that leaves them out is the same bill (200, the first response)."""
+    _, member, _ = family
+    sent = body(member, items=None, occurred_at=None)
+    first = institution_api.post("/api/v1/settlements", sent, format="json")
+    assert first.status_code == 201, first.json()
+    absent = {k: v for k, v in sent.items() if k not in ("items", "occurred_at")}
+    replay = institution_api.post("/api/v1/settlements", absent, format="json")
+    assert replay.status_code == 200 and replay.json() == first.json()
+    line = {"name": "阿莫西林胶囊", "kind": "drug", "catalogue_code": None, "amount": "100.00"}
+    response = pharmacy_api.post(
+        "/api/v1/settlements", body(member, category="pharmacy", items=[line]), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["items"][0]["catalogue_code"] == ""
 
 
 @pytest.mark.parametrize(
