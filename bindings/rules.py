@@ -162,20 +162,23 @@ def check_r2_grantor_balance(p: Proposal, policy) -> list[Reason]:
     return []
 
 
-def check_r3_status(p: Proposal, policy) -> list[Reason]:
-    reasons = []
+def _r3_not_normal(person: Person, code: str) -> list[Reason]:
     # R3 speaks of suspended or terminated insurance; an uninsured grantor is R1's refusal, an uninsured member R4's.
-    if p.grantor.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
-        reasons.append(Reason.of("GRANTOR_STATUS_NOT_NORMAL", p.grantor.get_insurance_status_display()))
-    if p.member.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
-        reasons.append(Reason.of("MEMBER_STATUS_NOT_NORMAL", p.member.get_insurance_status_display()))
-    return reasons
+    if person.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
+        return [Reason.of(code, person.get_insurance_status_display())]
+    return []
+
+
+def check_r3_status(p: Proposal, policy) -> list[Reason]:
+    return _r3_not_normal(p.grantor, "GRANTOR_STATUS_NOT_NORMAL") + _r3_not_normal(p.member, "MEMBER_STATUS_NOT_NORMAL")
+
+
+def _r4_not_insured(member: Person) -> list[Reason]:
+    return [Reason.of("MEMBER_NOT_INSURED")] if member.insurance_status == InsuranceStatus.UNINSURED else []
 
 
 def check_r4_member_insured(p: Proposal, policy) -> list[Reason]:
-    if p.member.insurance_status == InsuranceStatus.UNINSURED:
-        return [Reason.of("MEMBER_NOT_INSURED")]
-    return []
+    return _r4_not_insured(p.member)
 
 
 def check_r5_kinship(p: Proposal, policy) -> list[Reason]:
@@ -334,22 +337,19 @@ def usage_reasons(authorization: Authorization, at: datetime.datetime | None = N
 
 
 def member_status_reasons(member: Person) -> list[Reason]:
-    """R3 / R4 for the member alone: why this person cannot use anyone's account through mutual aid, whoever the
+    """R4 / R3 for the member alone: why this person cannot use anyone's account through mutual aid, whoever the
     grantor (told where there is no live authorization to judge, e.g. after R13 ended it)."""
-    if member.insurance_status == InsuranceStatus.UNINSURED:
-        return [Reason.of("MEMBER_NOT_INSURED")]
-    if member.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
-        return [Reason.of("MEMBER_STATUS_NOT_NORMAL", member.get_insurance_status_display())]
-    return []
+    return _r4_not_insured(member) + _r3_not_normal(member, "MEMBER_STATUS_NOT_NORMAL")
 
 
 def grantor_alone_reasons(grantor: Person) -> list[Reason]:
     """R1, R2, R3 for the grantor alone (the member unknown): what can still be told about a binding."""
-    p = Proposal(grantor=grantor, member=grantor, kinship="", channel="")
-    reasons = check_r1_grantor_employee(p, None) + check_r2_grantor_balance(p, None)
-    if grantor.insurance_status in (InsuranceStatus.SUSPENDED, InsuranceStatus.TERMINATED):
-        reasons.append(Reason.of("GRANTOR_STATUS_NOT_NORMAL", grantor.get_insurance_status_display()))
-    return reasons
+    p = Proposal(grantor=grantor, member=grantor, kinship="", channel="")  # R1 and R2 read only the grantor
+    return (
+        check_r1_grantor_employee(p, None)
+        + check_r2_grantor_balance(p, None)
+        + _r3_not_normal(grantor, "GRANTOR_STATUS_NOT_NORMAL")
+    )
 
 
 def member_authorizations(member: Person, *, include_ended: bool = False):
