@@ -204,17 +204,29 @@ def region_scope_reasons(policy: Policy, grantor_region: str, member_region: str
 
 
 def check_r7_one_relationship(p: Proposal, policy) -> list[Reason]:
-    """R7, where the policy in force says 限一个共济关系. Where it does not, a member may have several
-    grantors (S2 orders them), but a pair still has one live authorization (DUPLICATE_AUTHORIZATION)."""
-    if policy is None or not policy.single_relationship:
-        return []
+    """R7, where a policy in force says 限一个共济关系: the policy of this binding, or the policy of a relationship the
+    member or the grantor already belongs to. A person who joined a one-relationship family under its grantor's
+    policy does not join a second one because the new grantor's policy would allow several; where every policy
+    concerned allows several, a member may have several grantors (S2 orders them), but a pair still has one live
+    authorization (DUPLICATE_AUTHORIZATION)."""
     live = _live_at(p.at)
+    single_here = policy is not None and policy.single_relationship
     reasons = []
-    if live.filter(member=p.member).exclude(grantor=p.grantor).exists():
+    if _limited(live.filter(member=p.member).exclude(grantor=p.grantor), single_here, p.at):
         reasons.append(Reason.of("MEMBER_ALREADY_BOUND"))
-    if live.filter(member=p.grantor).exists() or live.filter(grantor=p.member).exists():
+    if _limited(live.filter(Q(member=p.grantor) | Q(grantor=p.member)), single_here, p.at):
         reasons.append(Reason.of("PERSON_IN_OTHER_RELATIONSHIP"))
     return reasons
+
+
+def _limited(relationships, single_here: bool, at: datetime.datetime) -> bool:
+    """Whether these live authorizations stand in the way: there are some, and this binding's policy or the policy in
+    force for one of their grantors' regions allows one relationship only."""
+    regions = set(relationships.values_list("grantor__region_id", flat=True))
+    if not regions or single_here:
+        return bool(regions)
+    on = local_date(at)
+    return any((other := policy_in_force(code, on)) is not None and other.single_relationship for code in regions)
 
 
 def _live_at(at: datetime.datetime):

@@ -43,6 +43,7 @@ from bindings.rules import (
     usage_reasons,
 )
 from bindings.selectors import no_payer_reasons
+from settlements.catalogue import catalogue_name
 from settlements.models import (
     ELIGIBLE_CATEGORIES,
     CatalogueItem,
@@ -142,6 +143,7 @@ def _catalogue_matches(institution: Institution, items: list[dict]) -> tuple[set
     wanted = [item for item in items if item["kind"] in (ItemKind.DEVICE, ItemKind.CONSUMABLE)]
     codes = {(item.get("catalogue_code") or "").strip() for item in wanted if item.get("catalogue_code")}
     names = {item["name"].strip() for item in wanted}
+    names |= {alias for item in wanted if (alias := catalogue_name(item["name"]))}
     if not codes and not names:
         return set(), set()
     rows = CatalogueItem.objects.filter(active=True).filter(Q(code__in=codes) | Q(name__in=names))
@@ -152,8 +154,9 @@ def _catalogue_matches(institution: Institution, items: list[dict]) -> tuple[set
 def _lines(payload: dict, institution: Institution) -> list[dict]:
     """The bill's lines with their S4 eligibility, the catalogue read once per bill. S4.2: at a pharmacy, drugs yes;
     devices and consumables only from the active catalogue (matched by code, else by exact name: an institution's own
-    or national code we do not hold still finds the listed name); other lines never. At a medical institution every
-    line is part of the personal burden (S4.1)."""
+    or national code we do not hold still finds the listed name, also as domain.md or seed 000 write it:
+    `settlements.catalogue`); other lines never. At a medical institution every line is part of the personal burden
+    (S4.1)."""
     items = payload.get("items") or []
     codes, names = _catalogue_matches(institution, items)
 
@@ -162,7 +165,8 @@ def _lines(payload: dict, institution: Institution) -> list[dict]:
             return True
         if item["kind"] in (ItemKind.DEVICE, ItemKind.CONSUMABLE):
             code = (item.get("catalogue_code") or "").strip()
-            return (bool(code) and code in codes) or item["name"].strip() in names
+            name = item["name"].strip()
+            return (bool(code) and code in codes) or name in names or catalogue_name(name) in names
         return False
 
     return [

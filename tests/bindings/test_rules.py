@@ -218,6 +218,22 @@ def test_r7_policy_allowing_several_relationships_orders_payers_by_creation(db):
     assert refusal(grantor=first, member=member, kinship=Kinship.PARENT) == ["DUPLICATE_AUTHORIZATION"]
 
 
+def test_r7_one_relationship_policy_of_an_existing_relationship_still_binds_its_people(jiangsu_policy):
+    """Jiangsu says one relationship per person; a grantor elsewhere whose policy allows several may not draw a
+    Jiangsu family's member (or grantor) into a second relationship. Once Jiangsu's policy in force allows several
+    too, nothing stands in the way (the policy in force at the moment of the action)."""
+    factories.policy("330000", scope=GeographicScope.NATIONAL, spouse_confirmation=False, single_relationship=False)
+    jiangsu_grantor, member = factories.grantor(), factories.resident()
+    factories.authorization(jiangsu_grantor, member, Kinship.CHILD)
+    zhejiang_grantor = factories.grantor(name="钱江", region_code="330100")
+    assert refusal(grantor=zhejiang_grantor, member=member, kinship=Kinship.SIBLING) == ["MEMBER_ALREADY_BOUND"]
+    assert refusal(grantor=zhejiang_grantor, member=jiangsu_grantor, kinship=Kinship.SIBLING) == [
+        "PERSON_IN_OTHER_RELATIONSHIP"
+    ]
+    factories.policy("320000", effective_from=timezone.localdate(), single_relationship=False)
+    assert factories.authorization(zhejiang_grantor, member, Kinship.SIBLING).status == S.ACTIVE
+
+
 def test_r7_self_authorization_refused(grantor):
     assert "SELF_AUTHORIZATION" in refusal(grantor=grantor, member=grantor, kinship=Kinship.SPOUSE)
 

@@ -245,6 +245,26 @@ def test_s4_catalogue_matched_by_code_else_by_exact_name(pharmacy_api, family):
     assert codes(data) == ["CATEGORY_NOT_ELIGIBLE"]
 
 
+def test_s4_catalogue_items_named_as_the_rule_texts_list_them(pharmacy_api, family):
+    """S4.2 lists the catalogue in English (domain.md) and in traditional characters (seed 000, with "棉球、片" shared
+    by the alcohol and iodine items): a pharmacy line named so, without our code, is the listed product; a product
+    the list does not name is not, however it is written."""
+    grantor, member, _ = family
+    items = [
+        {"name": "Blood-pressure monitors", "kind": "device", "amount": "50.00"},
+        {"name": "glucose test strips", "kind": "consumable", "amount": "10.00"},
+        {"name": "體溫計", "kind": "device", "amount": "8.00"},
+        {"name": "棉球", "kind": "consumable", "amount": "2.00"},
+        {"name": "Adhesive bandage", "kind": "consumable", "catalogue_code": "X-1", "amount": "5.00"},
+        {"name": "massage chair", "kind": "device", "amount": "25.00"},
+    ]
+    data = settle(pharmacy_api, member, category="pharmacy", total="100.00", fund="0.00", items=items).json()
+    assert [i["eligible"] for i in data["items"]] == [True, True, True, True, True, False]
+    assert (data["mutual_aid_paid"], data["cash_paid"]) == ("75.00", "25.00")
+    assert codes(data) == ["CATEGORY_NOT_ELIGIBLE"]
+    assert balance(grantor) == Decimal("925.00")
+
+
 def test_s4_shareable_never_below_zero(pharmacy_api, family):
     _, member, _ = family
     items = [
