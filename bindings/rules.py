@@ -331,7 +331,10 @@ def status_reasons(authorization: Authorization, at: datetime.datetime | None = 
 
 
 def usage_reasons(authorization: Authorization, at: datetime.datetime | None = None) -> list[Reason]:
-    """Why this authorization cannot pay for its member now (empty: it can). R3, R1, R6, R9, R11–R13, S7."""
+    """Why this authorization cannot pay for its member now (empty: it can). R3, R1, R5, R6, R9, R11–R13, S7.
+
+    R5 and R6 are judged under the grantor's policy in force now (domain.md: the policy in force at the moment of the
+    action applies): a kinship or a member's region that a newer policy no longer allows does not pay."""
     at = at or timezone.now()
     grantor, member = authorization.grantor, authorization.member
     reasons = status_reasons(authorization, at)
@@ -341,6 +344,7 @@ def usage_reasons(authorization: Authorization, at: datetime.datetime | None = N
     reasons += check_r4_member_insured(proposal, None)
     policy = policy_in_force(grantor.region_id, local_date(at))
     if policy is not None:
+        reasons += check_r5_kinship(proposal, policy)
         reasons += region_scope_reasons(policy, grantor.region_id, member.region_id)
     balance = person_balance(grantor)
     if balance is not None and balance <= ZERO:

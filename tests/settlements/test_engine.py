@@ -373,6 +373,18 @@ def test_s6_one_policy_per_settlement_the_one_in_force_when_it_is_made(db, regio
     assert codes(data) == ["REGION_OUT_OF_SCOPE"] and data["mutual_aid_paid"] == "0.00"
 
 
+def test_r5_a_kinship_the_policy_in_force_no_longer_allows_does_not_pay(institution_api, family):
+    """domain.md: the policy in force at the moment of the action applies, to the kinship (R5) as to the scope (R6).
+    A parent bound under Jiangsu's policy; a newer policy in force today allows spouses and children only."""
+    grantor, member, _ = family
+    factories.policy("320000", effective_from=timezone.localdate(), kinships=["spouse", "child"])
+    data = settle(institution_api, member).json()
+    assert data["mutual_aid_paid"] == "0.00" and codes(data) == ["RELATION_NOT_ALLOWED"]
+    assert balance(grantor) == Decimal("1000.00")
+    response = institution_api.post("/api/v1/eligibility", {"member_id_number": member.id_number}, format="json")
+    assert response.json()["eligible"] is False and codes(response) == ["RELATION_NOT_ALLOWED"]
+
+
 # --- S7 -------------------------------------------------------------------------------------------------
 
 
