@@ -1,6 +1,9 @@
 """Request and response shapes of the bindings API (api.md "Endpoints"). Views call services and selectors only."""
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -35,14 +38,33 @@ class IdNumberField(serializers.CharField):
 
 
 
+class AuthorizationStartField(serializers.DateTimeField):
+    """R9's start. A date alone means that day from 00:00 Asia/Shanghai, except today's date, which means from now:
+    a start earlier than now is refused (R9), and a caller sending today's date means "starting today"."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                day = datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                day = None
+            if day is not None and len(value.strip()) == 10 and day == timezone.localdate():
+                return None  # the service's default start: now
+        return super().to_internal_value(value)
+
+
 class AuthorizationCreateSerializer(serializers.Serializer):
     grantor_id_number = IdNumberField()
     member_id_number = IdNumberField()
     kinship = serializers.ChoiceField(
         choices=Kinship.choices, help_text="从授权人角度陈述：parent 表示使用人是授权人的父母"
     )
-    valid_from = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="ISO 8601；不带时区按 Asia/Shanghai；缺省为当前时间（R9）"
+    valid_from = AuthorizationStartField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "ISO 8601；不带时区按 Asia/Shanghai；缺省为当前时间（R9）；只给日期时自该日 0 时起，当天日期即自当前时间起"
+        ),
     )
     valid_to = serializers.DateTimeField(required=False, allow_null=True, help_text="缺省为长期有效（R9）")
     promise_accepted = serializers.BooleanField(

@@ -209,6 +209,24 @@ def test_create_with_window_accepts_naive_times_as_shanghai(channel_api, family)
     assert response.json()["valid_from"] == start.replace(microsecond=0).isoformat()
 
 
+def test_r9_start_given_as_a_date_today_means_from_now_another_day_from_its_midnight(channel_api, family):
+    """R9: the start may not be earlier than now. A date alone: today's means "starting today", i.e. now (not 00:00,
+    which has passed); tomorrow's is 00:00 Asia/Shanghai; yesterday's is refused."""
+    today = timezone.localdate()
+    response = post(channel_api, "authorizations", body(family["grantor"], family["parent"], valid_from=str(today)))
+    assert response.status_code == 201, response.content
+    started = datetime.datetime.fromisoformat(response.json()["valid_from"])
+    assert abs(started - timezone.now()) < datetime.timedelta(minutes=1) and response.json()["status"] == "active"
+    tomorrow = str(today + datetime.timedelta(days=1))
+    spouse = body(family["grantor"], family["spouse"], "spouse", valid_from=tomorrow)
+    response = post(channel_api, "authorizations", spouse)
+    assert response.status_code == 201 and response.json()["valid_from"] == f"{tomorrow}T00:00:00+08:00"
+    other = factories.grantor()
+    yesterday = str(today - datetime.timedelta(days=1))
+    response = post(channel_api, "authorizations", body(other, factories.resident(), valid_from=yesterday))
+    assert response.status_code == 422 and codes(response) == ["INVALID_PERIOD"]
+
+
 @pytest.mark.parametrize("fixture", ["institution_api", "staff_api"])
 def test_create_refused_to_institution_and_staff_roles(request, family, fixture):
     api = request.getfixturevalue(fixture)
