@@ -1,5 +1,6 @@
-"""The settlement rules that judge one bill alone (domain.md S1, S4, S6), apart from the engine (`services`) so that
-eligibility asked by an institution (`selectors.eligibility_at_institution`) applies the very same checks."""
+"""The settlement rules that judge one bill alone (domain.md S1, S6, the institution's designation), apart from the
+engine (`services`) so that eligibility asked by an institution (`selectors.eligibility_at_institution`) applies the
+very same checks."""
 
 import datetime
 
