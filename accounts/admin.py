@@ -8,7 +8,7 @@ Writes go through accounts.services so that rule R13 applies when a clerk suspen
 import re
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Prefetch, Q
@@ -18,8 +18,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ReadOnlyAdminMixin
-from accounts.forms import PersonAdminForm
-from accounts.id_numbers import ID_NUMBER_RE, mask_id_number, mask_name, normalize_id_number
+from accounts.forms import CrossRegionFilingForm, PersonAdminForm
+from accounts.id_numbers import ID_NUMBER_RE, mask_id_number, mask_name, normalize_id_number, parse_id_number
 from accounts.imports.admin import ImportAdminMixin
 from accounts.models import ApiClient, CrossRegionFiling, LedgerEntry, Person, PersonalAccount, Region
 from accounts.selectors import ledger_entries
@@ -89,18 +89,17 @@ class PersonIdSearchMixin:
     """Search that hits a unique index: an 18-character ID number or a person number with `=`, a name
     exactly (or by prefix when it ends with `*`). Never `icontains` over a million rows."""
 
-    search_help_text = _(
-        "Enter an 18-character ID number, a person number, or a full name (end with * to search by prefix)."
-    )
+    # The box is a GET form: its term lands in the address bar, the browser history and any proxy's access log.
+    # ID numbers are therefore looked up through the POST box below it (find_view), never through `q`.
+    search_help_text = "输入人员编号或完整姓名（姓名后加 * 按前缀查找）；身份证号请在下方“按身份证号查找”框输入。"
 
     def get_search_results(self, request, queryset, search_term):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        normalized = normalize_id_number(term)
-        if ID_NUMBER_RE.match(normalized):
-            # Both unique indexes (a BitmapOr on PostgreSQL): an 18-digit person number is found too.
-            return queryset.filter(Q(id_number=normalized) | Q(person_no=term)), False
+        if ID_NUMBER_RE.match(normalize_id_number(term)):
+            # An 18-character term is matched as a person number only (unique index); an ID number is not searched.
+            return queryset.filter(person_no=term), False
         if PERSON_NO_RE.match(term):
             return queryset.filter(person_no=term), False
         if term.endswith("*") and len(term) > 1:
@@ -129,7 +128,7 @@ class PersonAdmin(ImportAdminMixin, PersonIdSearchMixin, FastListMixin, admin.Mo
     readonly_fields = ["sex", "birth_date", "balance_display", "created_at", "updated_at"]
     actions = None
 
-    @admin.display(description=_("name"))
+    @admin.display(description=_("full name"))
     def masked_name_display(self, obj):
         return mask_name(obj.name)
 
@@ -182,7 +181,15 @@ class PersonAdmin(ImportAdminMixin, PersonIdSearchMixin, FastListMixin, admin.Mo
             return
         fields = {name: data[name] for name in form.changed_data if name in PERSON_EDITABLE_FIELDS}
         if fields:
+            live_before = _live_authorizations(obj)
             person_update(person=obj, source="admin", acting_user=request.user, **fields)
+            ended = live_before - _live_authorizations(obj)
+            if ended:
+                # R13 ends them in the same save and for good (a new binding needs new papers): say so plainly.
+                messages.warning(
+                    request,
+                    f"因参保状态、参保地或险种变更，已按规定自动解除 {ended} 条家庭共济授权（R13），详见下方授权记录。",
+                )
 
     change_list_template = "admin/accounts/person/change_list.html"
 
@@ -195,12 +202,29 @@ class PersonAdmin(ImportAdminMixin, PersonIdSearchMixin, FastListMixin, admin.Mo
         (the list's search box puts its term in the query string)."""
         if request.method != "POST" or not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        number = normalize_id_number(request.POST.get("id_number", ""))
-        person = Person.objects.filter(id_number=number).only("pk").first() if ID_NUMBER_RE.match(number) else None
+        raw = request.POST.get("id_number", "").strip()
+        number = normalize_id_number(raw)
+        person = None
+        if ID_NUMBER_RE.match(number):
+            # An 18-digit person number typed here (or sent here from the search box) is found too.
+            person = Person.objects.filter(Q(id_number=number) | Q(person_no=raw)).only("pk").first()
         if person is None:
             messages.error(request, _("No insured person has this ID number."))
             return HttpResponseRedirect(reverse("admin:accounts_person_changelist"))
         return HttpResponseRedirect(reverse("admin:accounts_person_change", args=[person.pk]))
+
+    def changelist_view(self, request, extra_context=None):
+        """A search for a valid ID number through the GET box (typed with JavaScript off, or a bookmarked link) is
+        answered by a redirect to the list without it, so that the number stays in no link of the page (the list's
+        filters, sorting and `_changelist_filters` would repeat it); the clerk is sent to the POST box."""
+        term = normalize_id_number(request.GET.get("q", "").strip())
+        if ID_NUMBER_RE.match(term) and _is_valid_id_number(term):
+            messages.error(request, "为保护个人信息，身份证号不能在地址栏中查询：请在“按身份证号查找”框输入。")
+            query = request.GET.copy()
+            del query["q"]
+            url = reverse("admin:accounts_person_changelist")
+            return HttpResponseRedirect(f"{url}?{query.urlencode()}" if query else url)
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -208,6 +232,20 @@ class PersonAdmin(ImportAdminMixin, PersonIdSearchMixin, FastListMixin, admin.Mo
         if person is not None:
             extra_context.update(person_page_context(request, person))
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+
+def _is_valid_id_number(value: str) -> bool:
+    try:
+        parse_id_number(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _live_authorizations(person: Person) -> int:
+    from bindings.models import LIVE_STATUSES, Authorization
+
+    return Authorization.objects.filter(Q(grantor=person) | Q(member=person), status__in=LIVE_STATUSES).count()
 
 
 def person_page_context(request, person: Person) -> dict:
@@ -278,11 +316,17 @@ class LedgerEntryAdmin(ImportAdminMixin, ReadOnlyAdminMixin, FastListMixin, admi
 @admin.register(CrossRegionFiling)
 class CrossRegionFilingAdmin(ImportAdminMixin, FastListMixin, admin.ModelAdmin):
     import_resource = "filings"
+    form = CrossRegionFilingForm
     list_display = ["holder", "treatment_region", "start_date", "end_date"]
     list_select_related = ["person", "treatment_region"]
     list_filter = ["treatment_region"]
-    raw_id_fields = ["person"]
+    readonly_fields = ["holder"]
     actions = None
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["person_id_number", "treatment_region", "start_date", "end_date"]
+        return ["holder", "treatment_region", "start_date", "end_date"]
 
     @admin.display(description=_("insured person"))
     def holder(self, obj):

@@ -1,5 +1,17 @@
 """Small admin building blocks shared by the apps' admin modules."""
 
+from django.utils.translation import gettext_noop
+
+# Strings of Django's own admin templates that Django's zh_Hans catalogue leaves in English (screen-reader headers
+# of every app table, the page title of a form with errors). Marked here so that makemessages keeps them in the
+# project's catalogue, which LOCALE_PATHS consults before Django's.
+DJANGO_ADMIN_MSGIDS = (
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    gettext_noop("Error:"),
+)
+
 
 class ReadOnlyAdminMixin:
     """Rows nobody adds, edits or deletes in the admin (ledger entries, audit events, settlements ...):

@@ -46,6 +46,13 @@ class PolicyAdmin(ImportAdminMixin, admin.ModelAdmin):
     def kinship_list(self, obj):
         return obj.kinship_labels()
 
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only (counter staff, auditors): the kinships in Chinese, not the stored list of codes.
+            fields = ["kinship_list" if name == "kinships" else name for name in fields]
+        return fields
+
     def has_delete_permission(self, request, obj=None):
         return False  # authorizations keep the policy they were made under
 
@@ -220,7 +227,21 @@ class AuthorizationDocumentAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelA
 
 @admin.register(DocumentAccess)
 class DocumentAccessAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["accessed_at", "user", "document", "remote_addr"]
+    """材料查阅记录, the auditors' page: labelled here (the model's fields carry no verbose names)."""
+
+    list_display = ["accessed_at_display", "user_display", "document", "remote_addr_display"]
     list_select_related = ["user", "document"]
-    fields = ["accessed_at", "user", "document", "remote_addr"]
+    fields = ["accessed_at_display", "user_display", "document", "remote_addr_display"]
     readonly_fields = fields
+
+    @admin.display(description=_("accessed at"), ordering="accessed_at")
+    def accessed_at_display(self, obj):
+        return obj.accessed_at
+
+    @admin.display(description=_("opened by"), ordering="user")
+    def user_display(self, obj):
+        return obj.user.get_username()
+
+    @admin.display(description=_("IP address"))
+    def remote_addr_display(self, obj):
+        return obj.remote_addr or "-"

@@ -12,6 +12,8 @@ import filetype
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.id_numbers import scrub_id_numbers
+
 logger = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -29,9 +31,11 @@ class CheckedDocument:
 
 
 def safe_original_name(name: str) -> str:
-    """Only the base name is kept, for display; it is never used to store or serve the file."""
+    """Only the base name is kept, for display; it is never used to store or serve the file. Scanners and clerks
+    often name a scan after the person ("承诺书-320102199001011234.pdf"): an ID number in it is masked, since the
+    name is shown in lists to every staff member who may read them."""
     base = os.path.basename((name or "").replace("\\", "/")).strip()
-    return base[:200] or "upload"
+    return scrub_id_numbers(base)[:200] or "upload"
 
 
 def document_check(upload) -> CheckedDocument:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import BoundedDateField
 from accounts.id_numbers import normalize_id_number, parse_id_number
 from accounts.models import Person
 from accounts.selectors import person_get_by_id_number
@@ -48,13 +49,13 @@ class BindForm(forms.Form):
         choices=Kinship.choices,
         help_text=_("From the grantor's point of view: Parent means the member is the grantor's parent."),
     )
-    valid_from = forms.DateField(
+    valid_from = BoundedDateField(
         label=_("valid from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Empty or today: effective immediately."),
     )
-    valid_to = forms.DateField(
+    valid_to = BoundedDateField(
         label=_("valid to (inclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -81,13 +82,22 @@ class BindForm(forms.Form):
         return valid_from, valid_to
 
 
+MSG_PROMISE_OR_PROOF = (
+    "请上传已签字的承诺书（R10），或户口簿、结婚证、出生证明、亲属关系公证书之一作为亲属关系证明；身份证、社保卡不能证明亲属关系。"
+)
+
+
 class BindDocumentsForm(forms.Form):
     """Step 2: the signed promise letter (required at the counter, R10), proof, and the spouse on site."""
 
+    # R10 at the counter: the signed promise letter, or the household register, marriage certificate ... that proves
+    # the relation (domain.md R10; rules.check_r10_promise counts services.PROMISE_KINDS). An ID card alone proves none.
     promise_letter = forms.FileField(
         label=_("Signed promise letter"),
-        help_text=_("PDF, JPEG or PNG, at most 10 MB."),
-        error_messages={"required": _("Upload the signed promise letter (R10).")},
+        required=False,
+        help_text=(
+            "PDF、JPEG 或 PNG 格式，不超过 10 MB。没有承诺书的，可只上传户口簿、结婚证、出生证明或亲属关系公证书。"
+        ),
     )
     proof_kind = forms.ChoiceField(label=_("Proof document type"), choices=[("", "---------"), *PROOF_KINDS],
                                    required=False)
@@ -103,16 +113,26 @@ class BindDocumentsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        from bindings.services import PROMISE_KINDS
+
         for kind_field, file_field in (("proof_kind", "proof_file"), ("proof_kind_2", "proof_file_2")):
             if data.get(file_field) and not data.get(kind_field):
                 self.add_error(kind_field, _("Choose the type of the uploaded proof document."))
+        relation_proof = any(
+            data.get(file_field) and data.get(kind_field) in PROMISE_KINDS
+            for kind_field, file_field in (("proof_kind", "proof_file"), ("proof_kind_2", "proof_file_2"))
+        )
+        if not data.get("promise_letter") and not relation_proof and "promise_letter" not in self.errors:
+            self.add_error("promise_letter", MSG_PROMISE_OR_PROOF)
         return data
 
     def uploads(self):
         from bindings.services import DocumentUpload
 
         data = self.cleaned_data
-        uploads = [DocumentUpload(kind=DocumentKind.PROMISE_LETTER, file=data["promise_letter"])]
+        uploads = []
+        if data.get("promise_letter"):
+            uploads.append(DocumentUpload(kind=DocumentKind.PROMISE_LETTER, file=data["promise_letter"]))
         for kind_field, file_field in (("proof_kind", "proof_file"), ("proof_kind_2", "proof_file_2")):
             if data.get(file_field):
                 uploads.append(DocumentUpload(kind=data[kind_field], file=data[file_field]))
@@ -122,7 +142,7 @@ class BindDocumentsForm(forms.Form):
 class ChangePeriodForm(forms.Form):
     """R12: a new end date (inclusive) for a live authorization, or none for an open end."""
 
-    valid_to = forms.DateField(
+    valid_to = BoundedDateField(
         label=_("valid to (inclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

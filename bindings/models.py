@@ -241,7 +241,7 @@ class DocumentAccess(models.Model):
         ordering = ["-accessed_at"]
 
     def __str__(self):
-        return f"{self.user_id} @ {self.accessed_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} @ {timezone.localtime(self.accessed_at):%Y-%m-%d %H:%M}"
 
 
 class FamilyVerification(models.TextChoices):

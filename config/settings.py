@@ -216,6 +216,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_ids"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default config gives the "django" logger its own console handler (DEBUG only) without our filter:
+        # replaced by ours, so that django.request's "Not Found: /…" lines are masked too.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # runserver's access log carries query strings (an admin search by ID number): masked too.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

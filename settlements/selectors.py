@@ -35,6 +35,7 @@ from settlements.models import Settlement, SettlementStatus
 from settlements.rules import check_institution_designated, check_s6_cross_region, check_s6_policy_scope
 
 MONEY_OUTPUT = DecimalField(max_digits=14, decimal_places=2)
+CENT = Decimal("0.01")
 
 # A mutual-aid payment, or the refund of one (a refund of the grantor's own payment is not an expenditure
 # for a family member). The refund test is a correlated EXISTS, not a join: with no join in the filter the
@@ -267,8 +268,9 @@ def monthly_summary_by_region(*, month: datetime.date) -> list[RegionMonth]:
     for item in aid:
         target = row(item["grantor__region_id"])
         target["mutual_aid_settlements"] = item["n"]
-        target["mutual_aid_amount"] = item["amount"] or ZERO
-        target["refunded_amount"] = item["refunded"] or ZERO
+        # SQLite returns an aggregate's sum without its scale ("2764.57000000000"): money is shown with two places.
+        target["mutual_aid_amount"] = Decimal(item["amount"] or ZERO).quantize(CENT)
+        target["refunded_amount"] = Decimal(item["refunded"] or ZERO).quantize(CENT)
     names = dict(Region.objects.filter(code__in=rows).values_list("code", "name"))
     return [
         RegionMonth(region_code=code, region_name=names.get(code, ""), **values)

@@ -75,3 +75,18 @@ def test_gunicorn_runs_sync_workers_unless_threads_are_asked_for():
     assert (single["worker_class"], single["workers"], single["threads"], single["timeout"]) == ("sync", "5", "1", "90")
     threaded = _gunicorn_settings(GUNICORN_THREADS="4")
     assert (threaded["worker_class"], threaded["threads"]) == ("gthread", "4")
+
+
+def test_no_log_line_carries_an_id_number_with_debug_on():
+    """Django's own console handler (DEBUG only) printed django.request lines ("Not Found: /…/<ID number>") without
+    the masking filter, beside the masked copy; every handler must mask."""
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning('Not Found: %s', '/api/v1/persons/320102199001011232')"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    env.pop("DJANGO_ENV", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=True)
+    assert "320102********1232" in result.stderr
+    assert "320102199001011232" not in result.stderr

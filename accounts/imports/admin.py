@@ -12,7 +12,9 @@ change list (django-import-export's change-list template). Only users holding th
 may import (policies and institutions: supervisors only, through the groups of migration accounts 0004).
 """
 
+import datetime
 import secrets
+import time
 from pathlib import Path
 
 from django import forms
@@ -65,10 +67,29 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("File (CSV or XLSX)"))
 
 
+# A previewed file waits for its confirmation under MEDIA_ROOT/private/imports. It holds a whole roster (ID numbers,
+# names, phone numbers): one the clerk never confirms (left the page, session ended) is deleted after this long.
+PENDING_MAX_AGE = datetime.timedelta(hours=24)
+
+
 def _pending_dir() -> Path:
     directory = Path(settings.MEDIA_ROOT) / "private" / "imports"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return directory
+
+
+def pending_imports_sweep(*, older_than: datetime.timedelta = PENDING_MAX_AGE, dry_run: bool = False) -> list[str]:
+    """Delete previewed import files never confirmed and last written before `older_than` ago; their (random) names.
+    Run by every preview and by `sweep_documents`."""
+    directory = Path(settings.MEDIA_ROOT) / "private" / "imports"
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than.total_seconds()
+    stale = sorted(path for path in directory.iterdir() if path.is_file() and path.stat().st_mtime < cutoff)
+    if not dry_run:
+        for path in stale:
+            path.unlink(missing_ok=True)
+    return [path.name for path in stale]
 
 
 class ImportAdminMixin:
@@ -111,6 +132,7 @@ class ImportAdminMixin:
         return self._render(request, form)
 
     def _import_preview(self, request, form):
+        pending_imports_sweep()
         upload = form.cleaned_data["file"]
         token = secrets.token_urlsafe(16)
         stored = _pending_dir() / token
@@ -175,7 +197,8 @@ class ImportAdminMixin:
             "token": token,
             "file_name": file_name,
             "file_error": file_error,
-            "columns_help": f"{_('Columns')}：{columns}",
+            # Not inside an f-string: xgettext does not read those, and the label stayed in English.
+            "columns_help": "{}：{}".format(_("Columns"), columns),
             "preview_title": _("Preview"),
             "errors_title": _("Errors"),
             "confirm_label": _("Confirm import"),

@@ -107,6 +107,29 @@ def test_submit_without_promise_letter_is_refused(counter, family):
     assert not Authorization.objects.exists()
 
 
+def test_a_household_register_alone_is_enough_at_the_counter(counter, family):
+    """R10: "the household register, marriage certificate or a signed promise letter" (domain.md), as the rules
+    engine counts them (services.PROMISE_KINDS): a grantor who brings the hukou and no letter is served."""
+    grantor, mother, _wife = family
+    response = counter.post(
+        reverse(BIND),
+        bind_data(grantor, mother, action="submit", proof_kind="household_register", proof_file=pdf("hukou.pdf")),
+    )
+    assert response.status_code == 302
+    authorization = Authorization.objects.get(grantor=grantor, member=mother)
+    assert list(authorization.documents.values_list("kind", flat=True)) == [DocumentKind.HOUSEHOLD_REGISTER]
+
+
+def test_an_id_card_alone_does_not_prove_the_relation(counter, family):
+    grantor, mother, _wife = family
+    response = counter.post(
+        reverse(BIND), bind_data(grantor, mother, action="submit", proof_kind="id_card", proof_file=pdf("id.pdf"))
+    )
+    assert response.status_code == 200
+    assert "身份证、社保卡不能证明亲属关系" in response.content.decode()
+    assert not Authorization.objects.exists()
+
+
 def test_submit_refuses_a_file_that_is_not_a_pdf_or_image(counter, family):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

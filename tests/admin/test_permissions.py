@@ -220,3 +220,17 @@ def test_only_supervisors_import_account_credits(client, db, group):
     changelist = client.get(reverse("admin:accounts_ledgerentry_changelist"))
     assert changelist.status_code == 200
     assert reverse("admin:accounts_ledgerentry_import") not in changelist.content.decode()
+
+
+@pytest.mark.parametrize("group", [factories.COUNTER_GROUP, factories.AUDITOR_GROUP])
+def test_read_only_policy_page_names_the_kinships_in_chinese(client, jiangsu_policy, group):
+    """Counter staff answer "may I bind my brother?" from this page: the kinships in Chinese, not ["spouse", ...]."""
+    client.force_login(factories.staff_user(group))
+    html = client.get(reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])).content.decode()
+    assert "配偶、父母、子女" in html
+    assert '"spouse"' not in html and "&quot;spouse&quot;" not in html
+
+
+def test_supervisor_still_edits_the_kinships_as_checkboxes(supervisor, jiangsu_policy):
+    html = supervisor.get(reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])).content.decode()
+    assert 'name="kinships" value="spouse"' in html

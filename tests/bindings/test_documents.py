@@ -191,3 +191,20 @@ def test_r10_sweep_removes_only_old_scans_without_a_record(jiangsu_policy):
         assert handle.read() == PDF
     with pytest.raises(CommandError):
         call_command("sweep_documents", "--older-than-hours", "0.5")
+
+
+def test_an_id_number_in_the_scan_name_is_masked_before_it_is_kept(jiangsu_policy, client):
+    """The original name is shown in the document list and on the authorization page to every reader."""
+    clerk = factories.staff_user(factories.AUDITOR_GROUP)
+    grantor, member = factories.grantor(), factories.resident()
+    name = f"承诺书-{grantor.id_number}.pdf"
+    authorization = authorization_create(
+        grantor=grantor, member=member, kinship=Kinship.PARENT, channel=Channel.COUNTER, acting_user=clerk,
+        documents=[DocumentUpload(kind=DocumentKind.PROMISE_LETTER, file=upload(name, PDF))],
+    )
+    document = authorization.documents.get()
+    assert grantor.id_number not in document.original_name
+    assert document.original_name == f"承诺书-{grantor.id_number[:6]}********{grantor.id_number[-4:]}.pdf"
+    client.force_login(clerk)
+    for url in ("/admin/bindings/authorizationdocument/", f"/admin/bindings/authorization/{authorization.pk}/change/"):
+        assert grantor.id_number not in client.get(url).content.decode()

@@ -105,3 +105,29 @@ def test_policies_import_is_for_supervisors_only(client, regions, tmp_path):
     assert "新增 1" in preview.content.decode()
     client.post(reverse(url), {"token": preview.context["token"]})
     assert Policy.objects.count() == 1
+
+
+def test_a_preview_never_confirmed_is_deleted_after_a_day(client, regions, tmp_path, settings):
+    """The previewed file is a whole roster (ID numbers, names, phones): left unconfirmed, it must not stay in
+    MEDIA_ROOT for ever. The next preview and `sweep_documents` delete those older than 24 hours."""
+    import os
+    import time
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    _login(client, factories.COUNTER_GROUP)
+    csv_path = write_csv(tmp_path / "roster.csv", [PERSON_HEADER, person_row()])
+    abandoned = _upload(client, IMPORT_URL, csv_path).context["token"]
+    pending = Path(settings.MEDIA_ROOT) / "private" / "imports"
+    assert (pending / abandoned).is_file()
+    day_old = time.time() - 25 * 3600
+    os.utime(pending / abandoned, (day_old, day_old))
+
+    fresh = _upload(client, IMPORT_URL, csv_path).context["token"]  # another clerk's preview, minutes later
+    assert not (pending / abandoned).exists()
+    assert (pending / fresh).is_file()  # a recent preview waits for its confirmation
+
+    os.utime(pending / fresh, (day_old, day_old))
+    call_command("sweep_documents")
+    assert not (pending / fresh).exists()

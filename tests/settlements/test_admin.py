@@ -150,6 +150,15 @@ def test_monthly_summary_page(paid):
     assert "320500" in response.content.decode()
 
 
+def test_monthly_summary_amounts_have_two_decimal_places(paid):
+    """90.00 paid by mutual aid in the month, 60.00 of it reversed: shown as money, not as SQLite's raw sum."""
+    response = login(factories.SUPERVISOR_GROUP).get("/admin/settlements/settlement/monthly/")
+    (row,) = [r for r in response.context["rows"] if r.mutual_aid_settlements]
+    assert (str(row.mutual_aid_amount), str(row.refunded_amount)) == ("90.00", "60.00")
+    html = response.content.decode()
+    assert ">90.00<" in html and ">60.00<" in html
+
+
 def test_auditor_views_settlements_but_cannot_change_anything(paid, institution):
     client = login(factories.AUDITOR_GROUP)
     assert client.get("/admin/settlements/settlement/").status_code == 200
@@ -185,3 +194,17 @@ def test_settlement_list_filters_and_masks(paid):
 def test_report_needs_staff_login(paid):
     response = Client().get(REPORT)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_settlements_are_found_by_the_patient_or_grantor_person_number(paid):
+    grantor, member = paid
+    client = login(factories.COUNTER_GROUP)
+    as_patient = client.get("/admin/settlements/settlement/", {"q": member.person_no})
+    assert as_patient.status_code == 200
+    assert len(as_patient.context["cl"].result_list) == 2
+    as_grantor = client.get("/admin/settlements/settlement/", {"q": grantor.person_no})
+    assert len(as_grantor.context["cl"].result_list) == 2
+    external_id = as_patient.context["cl"].result_list[0].external_id
+    by_id = client.get("/admin/settlements/settlement/", {"q": external_id})
+    assert [s.external_id for s in by_id.context["cl"].result_list] == [external_id]
+    assert "人员编号" in as_patient.content.decode()

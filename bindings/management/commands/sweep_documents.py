@@ -1,9 +1,11 @@
-"""Remove scanned documents left in storage by a rolled-back binding (no row names them). Run daily."""
+"""Remove scanned documents left in storage by a rolled-back binding (no row names them), and import files previewed in
+the admin but never confirmed. Run daily."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.imports.admin import pending_imports_sweep
 from bindings.services import documents_sweep_orphans
 
 
@@ -25,3 +27,9 @@ class Command(BaseCommand):
             self.stdout.write(name)
         verb = "将删除" if options["dry_run"] else "已删除"
         self.stdout.write(f"{verb} {len(orphans)} 个无记录的扫描件。")
+        # Import files previewed in the admin and never confirmed: whole rosters with ID numbers.
+        pending = pending_imports_sweep(older_than=datetime.timedelta(hours=hours), dry_run=options["dry_run"])
+        if pending:
+            for name in pending:
+                self.stdout.write(f"imports/{name}")
+            self.stdout.write(f"{verb} {len(pending)} 个预览后未确认的导入文件。")
