@@ -214,9 +214,27 @@ def month_bounds(month: datetime.date):
     )
 
 
+def authorizations_in_effect(start, end) -> QuerySet[Authorization]:
+    """Authorizations in effect at some moment of [start, end): made effective (active at once, or confirmed by the
+    spouse where the policy they were made under asked for it: R11), started before `end`, and neither past their end
+    nor ended (revoked, terminated, expired) before `start`. Judged from the dates each one keeps, so a past month's
+    figure does not change when people unbind later; declined and still-pending ones never count."""
+    S = AuthorizationStatus
+    unconfirmed_spouse = Q(kinship="spouse", policy__spouse_confirmation=True, confirmed_at__isnull=True)
+    return (
+        Authorization.objects.exclude(status__in=[S.DECLINED, S.PENDING_CONFIRMATION])
+        .exclude(unconfirmed_spouse)
+        .filter(valid_from__lt=end)
+        .filter(Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=end))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+    )
+
+
 def monthly_summary_by_region(*, month: datetime.date) -> list[RegionMonth]:
-    """Per grantor pooling region for one calendar month (Asia/Shanghai): relationships active now (grantors with
-    an active authorization), settlements in the month, those paid by mutual aid and the amounts (refunds apart)."""
+    """Per grantor pooling region for one calendar month (Asia/Shanghai): relationships in effect during the month
+    (grantors with an authorization in effect, `authorizations_in_effect`), settlements in the month, those paid by
+    mutual aid and the amounts (refunds apart)."""
     start, end = month_bounds(month)
     from accounts.models import Region
 
@@ -236,8 +254,7 @@ def monthly_summary_by_region(*, month: datetime.date) -> list[RegionMonth]:
         )
 
     active = (
-        Authorization.objects.filter(status=AuthorizationStatus.ACTIVE, valid_from__lt=end)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        authorizations_in_effect(start, end)
         .values("grantor__region_id")
         .annotate(grantors=Count("grantor_id", distinct=True), authorizations=Count("id"))
     )

@@ -1,6 +1,7 @@
 """Admin: read-only settlements, supervisor-only institutions, the expenditure report, exports and statement."""
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import LedgerEntry
@@ -208,3 +210,36 @@ def test_settlements_are_found_by_the_patient_or_grantor_person_number(paid):
     by_id = client.get("/admin/settlements/settlement/", {"q": external_id})
     assert [s.external_id for s in by_id.context["cl"].result_list] == [external_id]
     assert "人员编号" in as_patient.content.decode()
+
+
+def test_monthly_summary_counts_relationships_in_effect_during_that_month(jiangsu_policy, region_suzhou):
+    """A past month's relationships are those in effect then, judged from the dates each authorization keeps: one
+    revoked since still counts for the month, one made after it or ended before it does not, nor a spouse's binding
+    never confirmed (R11) or declined."""
+    from bindings.models import Authorization
+    from bindings.services import authorization_confirm, authorization_revoke
+    from settlements.selectors import month_bounds, monthly_summary_by_region
+
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    start, end = month_bounds(last_month)
+
+    def made(grantor, member, kinship, *, began, ended=None):
+        authorization = factories.authorization(grantor, member, kinship)
+        Authorization.objects.filter(pk=authorization.pk).update(valid_from=began, created_at=began, ended_at=ended)
+        return authorization
+
+    in_month = start + datetime.timedelta(days=3)
+    revoked_since = made(factories.grantor(), factories.resident(), Kinship.PARENT, began=in_month)
+    authorization_revoke(authorization=revoked_since, reason="本人申请", channel="app")  # ended now, after the month
+    made(factories.grantor(), factories.resident(), Kinship.CHILD, began=end + datetime.timedelta(hours=1))
+    long_ago = start - datetime.timedelta(days=40)
+    ended_before = made(factories.grantor(), factories.resident(), Kinship.PARENT, began=long_ago)
+    day_before = start - datetime.timedelta(days=1)
+    Authorization.objects.filter(pk=ended_before.pk).update(status="revoked", ended_at=day_before)
+    pending = made(factories.grantor(), factories.person(balance="0.00"), Kinship.SPOUSE, began=in_month)
+    declined = made(factories.grantor(), factories.person(balance="0.00"), Kinship.SPOUSE, began=in_month)
+    authorization_confirm(authorization=declined, accept=False, channel="app")
+    assert (pending.status, Authorization.objects.get(pk=declined.pk).status) == ("pending_confirmation", "declined")
+
+    rows = {row.region_code: row for row in monthly_summary_by_region(month=last_month)}
+    assert rows["320500"].active_relationships == 1 and rows["320500"].active_authorizations == 1
