@@ -166,26 +166,43 @@ def bind_view(request, admin_site=None):
 
 
 def receipt_view(request, pk, admin_site=None):
-    """回执: a printable record of the binding, ID numbers masked."""
+    """回执: a printable record of the binding (or, once it has ended, of its end), ID numbers masked."""
     require(request, VIEW)
     authorization = get_object_or_404(
         Authorization.objects.select_related("grantor__region", "member__region", "policy__region", "created_by"),
         pk=pk,
     )
+    ended = authorization.status not in LIVE_STATUSES and authorization.status != AuthorizationStatus.DECLINED
+    title = _("Family mutual-aid unbinding receipt") if ended else _("Family mutual-aid binding receipt")
     return TemplateResponse(
         request,
         "admin/bindings/authorization/receipt.html",
         context(
             request,
-            _("Family mutual-aid binding receipt"),
+            title,
             admin_site,
             authorization=authorization,
+            receipt_title=title,
+            ended=ended,
+            pending=authorization.status == AuthorizationStatus.PENDING_CONFIRMATION,
+            last_day=inclusive_last_day(authorization.valid_to),
             documents=list(authorization.documents.all()),
             events=list(authorization_history(authorization)),
             printed_at=timezone.now(),
             **authorization_summary(authorization),
         ),
     )
+
+
+def inclusive_last_day(valid_to):
+    """The last day of an end entered at the counter as a date "to … (inclusive)" and kept as the next midnight
+    (Asia/Shanghai); None for another end, or none."""
+    if valid_to is None:
+        return None
+    local = timezone.localtime(valid_to)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        return None
+    return local.date() - datetime.timedelta(days=1)
 
 
 # --- 解除绑定 -------------------------------------------------------------------------------------------

@@ -70,6 +70,33 @@ def test_receipt_masks_id_numbers(counter, family):
     assert "@media print" in html
 
 
+def test_receipt_says_what_the_authorization_is_now(counter, family):
+    """The receipt printed after an unbinding is an unbinding receipt (with the end and its reason); a spouse's binding
+    waiting for confirmation says it is not yet in effect; an end entered as an inclusive date shows that date."""
+    import datetime
+
+    from django.utils import timezone
+
+    from bindings.services import authorization_revoke
+
+    grantor, mother, wife = family
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=31)
+    authorization = factories.authorization(grantor, mother, "parent", channel=Channel.COUNTER, valid_to=midnight,
+                                            documents=[_upload()], acting_user=counter.user)  # fmt: skip
+    receipt = reverse("admin:bindings_authorization_receipt", args=[authorization.pk])
+    html = counter.get(receipt).content.decode()
+    last_day = (midnight - datetime.timedelta(days=1)).date()
+    assert "家庭共济绑定回执" in html and f"{last_day:%Y-%m-%d}（含当日）" in html
+    authorization_revoke(authorization=authorization, reason="本人申请解除", channel=Channel.COUNTER)
+    html = counter.get(receipt).content.decode()
+    assert "家庭共济解除回执" in html and "家庭共济绑定回执" not in html and "本人申请解除" in html
+    pending = factories.authorization(grantor, wife, "spouse", channel=Channel.COUNTER, documents=[_upload()],
+                                      acting_user=counter.user)  # fmt: skip
+    assert pending.status == AuthorizationStatus.PENDING_CONFIRMATION
+    html = counter.get(reverse("admin:bindings_authorization_receipt", args=[pending.pk])).content.decode()
+    assert "配偶确认后生效" in html
+
+
 def _upload(kind=DocumentKind.PROMISE_LETTER):
     from bindings.services import DocumentUpload
 
