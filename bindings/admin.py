@@ -6,7 +6,7 @@ ended by the counter screens in bindings.admin_views, mounted here with get_urls
 
 from functools import update_wrapper
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -29,6 +29,7 @@ from bindings.models import (
     FamilyLink,
     Policy,
 )
+from bindings.selectors import live_authorizations_outside_policy
 
 
 @admin.register(Policy)
@@ -55,6 +56,18 @@ class PolicyAdmin(ImportAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # authorizations keep the policy they were made under
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "kinships" in form.changed_data:
+            outside = live_authorizations_outside_policy(obj)
+            if outside:
+                # R5 is judged at use under the policy in force: narrowing the kinships of the policy in force stops
+                # existing authorizations at once. The supervisor is told how many.
+                messages.warning(
+                    request,
+                    f"按本政策，{outside} 条现有共济授权的亲属关系已不在允许范围内，即日起不能再用于共济支付（R5）。",
+                )
 
 
 @admin.register(FamilyLink)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Person
 from accounts.reasons import Reason
-from bindings.models import LIVE_STATUSES, Authorization, FamilyLink
+from bindings.models import LIVE_STATUSES, Authorization, FamilyLink, Policy
 from bindings.rules import (
     PRECHECKS,
     Proposal,
@@ -18,6 +18,7 @@ from bindings.rules import (
     member_authorizations,
     member_status_reasons,
     no_authorization_reason,
+    policy_in_force,
     status_reasons,
     usage_reasons,
 )
@@ -60,6 +61,20 @@ def category_reasons(category: str | None) -> list[Reason]:
     if category and category not in ELIGIBLE_CATEGORIES:
         return [Reason.of("CATEGORY_NOT_ELIGIBLE")]
     return []
+
+
+def live_authorizations_outside_policy(policy: Policy) -> int:
+    """How many live authorizations this policy, where it is in force today for their grantor's region, no longer
+    allows by kinship: they stop paying (R5 is judged at use under the policy in force, `rules.usage_reasons`)."""
+    today = timezone.localdate()
+    live = Authorization.objects.filter(status__in=LIVE_STATUSES).exclude(kinship__in=policy.kinships)
+    if policy.region_id.endswith("0000"):  # a province's policy governs the pooling regions that have none
+        live = live.filter(grantor__region__code__startswith=policy.region_id[:2])
+    else:
+        live = live.filter(grantor__region_id=policy.region_id)
+    regions = set(live.values_list("grantor__region_id", flat=True))
+    governed = [code for code in regions if getattr(policy_in_force(code, today), "pk", None) == policy.pk]
+    return live.filter(grantor__region_id__in=governed).count() if governed else 0
 
 
 def no_payer_reasons(member: Person, at: datetime.datetime) -> list[Reason]:

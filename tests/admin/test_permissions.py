@@ -121,6 +121,19 @@ def test_supervisor_edits_a_policy(supervisor, jiangsu_policy):
     assert Policy.objects.count() == 2
 
 
+def test_r5_supervisor_narrowing_the_policy_in_force_is_told_how_many_authorizations_stop_paying(
+    supervisor, jiangsu_policy
+):
+    factories.authorization(factories.grantor(), factories.resident(), "sibling")
+    factories.authorization(factories.grantor(), factories.resident(), "parent")
+    url = reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])
+    response = supervisor.post(url, policy_data(jiangsu_policy, kinships=["spouse", "parent", "child"]), follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("1 条现有共济授权的亲属关系已不在允许范围内" in m for m in shown), shown
+    response = supervisor.post(url, policy_data(jiangsu_policy, note="只改备注"), follow=True)
+    assert not any("不在允许范围内" in str(m) for m in response.context["messages"])
+
+
 def test_policy_form_never_allows_in_laws(supervisor, jiangsu_policy):
     url = reverse("admin:bindings_policy_change", args=[jiangsu_policy.pk])
     response = supervisor.post(url, policy_data(jiangsu_policy, kinships=["spouse", "other"]))
