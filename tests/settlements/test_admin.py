@@ -243,3 +243,12 @@ def test_monthly_summary_counts_relationships_in_effect_during_that_month(jiangs
 
     rows = {row.region_code: row for row in monthly_summary_by_region(month=last_month)}
     assert rows["320500"].active_relationships == 1 and rows["320500"].active_authorizations == 1
+
+
+def test_expenditure_report_says_a_reversed_range_once(paid):
+    grantor, _ = paid
+    page = login(factories.COUNTER_GROUP).get(
+        "/admin/settlements/settlement/expenditure/",
+        {"grantor": grantor.person_no, "date_from": "2026-02-01", "date_to": "2026-01-01"},
+    )
+    assert page.content.decode().count("截止日期早于起始日期") == 1
