@@ -93,12 +93,14 @@ class Reason:
     rule: str = field(default="")
 
     @classmethod
-    def of(cls, code: str, detail: str = "") -> "Reason":
+    def of(cls, code: str, detail: str = "", *, rule: str = "") -> "Reason":
+        """The reason `code` with its Chinese message (and `detail` after it); `rule` names the rule that applied where
+        one code serves several (AUTHORIZATION_NOT_EFFECTIVE: R9, R12 or R13)."""
         entry = CODES[code]
         message = str(entry.message)
         if detail:
             message = f"{message}（{detail}）"
-        return cls(code=code, message=message, rule=entry.rule)
+        return cls(code=code, message=message, rule=rule or entry.rule)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message}

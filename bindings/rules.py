@@ -314,6 +314,11 @@ def effective_status(authorization: Authorization, at: datetime.datetime | None 
     return authorization.status
 
 
+# The rule that ended an authorization, for the clerk's diagnosis: revoked by the grantor or staff (R12), ended by a
+# change of insurance (R13), past its end (R9).
+ENDED_BY_RULE = {AuthorizationStatus.REVOKED: "R12", AuthorizationStatus.TERMINATED: "R13"}
+
+
 def status_reasons(authorization: Authorization, at: datetime.datetime | None = None) -> list[Reason]:
     """Why the authorization's own state keeps it from paying now: pending or declined (R11), ended or
     outside its window (R9, R12, R13). Empty for an active authorization inside its window."""
@@ -324,7 +329,8 @@ def status_reasons(authorization: Authorization, at: datetime.datetime | None = 
     if status == AuthorizationStatus.DECLINED:
         return [Reason.of("CONFIRMATION_DECLINED")]
     if status != AuthorizationStatus.ACTIVE:
-        return [Reason.of("AUTHORIZATION_NOT_EFFECTIVE", str(AuthorizationStatus(status).label))]
+        rule = ENDED_BY_RULE.get(status, "R9")
+        return [Reason.of("AUTHORIZATION_NOT_EFFECTIVE", str(AuthorizationStatus(status).label), rule=rule)]
     if authorization.valid_from > at:
         return [Reason.of("AUTHORIZATION_NOT_EFFECTIVE", "尚未到授权开始时间")]
     return []

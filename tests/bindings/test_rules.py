@@ -579,3 +579,25 @@ def test_r9_r7_a_lapsed_authorization_does_not_block_a_new_binding(grantor, memb
     lapsed.refresh_from_db()
     assert lapsed.status == S.EXPIRED
     assert lapsed.events.filter(action=AuditAction.EXPIRE, channel=Channel.SYSTEM).count() == 1
+
+
+def test_r12_r13_r9_an_ended_authorization_names_the_rule_that_ended_it(jiangsu_policy):
+    """AUTHORIZATION_NOT_EFFECTIVE serves three rules; the clerk's diagnosis names the one that applied."""
+    from bindings.rules import status_reasons
+    from bindings.services import authorization_revoke
+
+    revoked = factories.authorization(factories.grantor(), factories.resident(), Kinship.PARENT)
+    authorization_revoke(authorization=revoked, reason="本人申请", channel="app")
+    member = factories.resident()
+    terminated = factories.authorization(factories.grantor(), member, Kinship.PARENT)
+    person_update(person=member, insurance_status=InsuranceStatus.TERMINATED)
+    lapsed = factories.authorization(factories.grantor(), factories.resident(), Kinship.PARENT, valid_to=days(1))
+    rules = [
+        [(r.code, r.rule) for r in status_reasons(a, timezone.now() + datetime.timedelta(days=2))]
+        for a in Authorization.objects.filter(pk__in=[revoked.pk, terminated.pk, lapsed.pk]).order_by("pk")
+    ]
+    assert rules == [
+        [("AUTHORIZATION_NOT_EFFECTIVE", "R12")],
+        [("AUTHORIZATION_NOT_EFFECTIVE", "R13")],
+        [("AUTHORIZATION_NOT_EFFECTIVE", "R9")],
+    ]
