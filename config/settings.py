@@ -227,6 +227,10 @@ LOGGING = {
 
 # --- Security (production passes `manage.py check --deploy`) ----------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Counter terminals show personal data: a staff session lasts a working day (SESSION_HOURS, default 9), not Django's
+# two weeks, and ends when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "9")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if PRODUCTION:

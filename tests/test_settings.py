@@ -90,3 +90,9 @@ def test_no_log_line_carries_an_id_number_with_debug_on():
                             check=True)
     assert "320102********1232" in result.stderr
     assert "320102199001011232" not in result.stderr
+
+
+def test_staff_sessions_last_a_working_day_and_end_with_the_browser():
+    from django.conf import settings
+
+    assert settings.SESSION_COOKIE_AGE == 9 * 3600 and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
