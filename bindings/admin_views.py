@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.admin import masked_person
+from accounts.client_address import client_address
 from accounts.models import Person
 from accounts.reasons import BusinessRuleError
 from bindings.forms import (
@@ -416,7 +417,7 @@ def document_file_view(request, pk, admin_site=None):
     require(request, VIEW_FILE)
     document = get_object_or_404(AuthorizationDocument, pk=pk)
     try:
-        handle = document_open(document=document, user=request.user, remote_addr=request.META.get("REMOTE_ADDR"))
+        handle = document_open(document=document, user=request.user, remote_addr=client_address(request))
     except FileNotFoundError:
         raise Http404(_("The file is missing from storage.")) from None
     extension = document.stored_name.rsplit(".", 1)[-1]

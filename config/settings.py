@@ -226,6 +226,9 @@ LOGGING = {
 }
 
 # --- Security (production passes `manage.py check --deploy`) ----------------------------------
+# How many reverse proxies of our own stand in front of gunicorn (accounts.client_address): the access log of
+# scanned documents records the client's address, not the proxy's.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 SESSION_COOKIE_HTTPONLY = True
 # Counter terminals show personal data: a staff session lasts a working day (SESSION_HOURS, default 9), not Django's
 # two weeks, and ends when the browser closes.

@@ -310,6 +310,18 @@ def test_document_view_logs_access_and_sets_safe_headers(counter, family):
     assert access.user == counter.user
 
 
+def test_document_access_records_the_clients_address_behind_our_proxy(counter, family, settings):
+    grantor, mother, _wife = family
+    authorization = factories.authorization(grantor, mother, "parent", channel=Channel.COUNTER,
+                                            documents=[_upload()])  # fmt: skip
+    document = AuthorizationDocument.objects.get(authorization=authorization)
+    settings.TRUSTED_PROXY_COUNT = 1
+    url = reverse("admin:bindings_document_file", args=[document.pk])
+    response = counter.get(url, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4, 10.1.2.3")
+    assert response.status_code == 200
+    assert DocumentAccess.objects.get(document=document).remote_addr == "10.1.2.3"
+
+
 def test_document_view_refuses_staff_without_the_permission(client, family):
     grantor, mother, _wife = family
     authorization = factories.authorization(grantor, mother, "parent", channel=Channel.COUNTER,
