@@ -35,7 +35,13 @@ from accounts.models import Person
 from accounts.selectors import day_bounds
 from settlements.models import CatalogueItem, Institution, Settlement, SettlementItem
 from settlements.resources import CATEGORY_LABELS, KINSHIP_LABELS, csv_response, xlsx_response
-from settlements.selectors import expenditure_list, expenditure_totals, grantor_find, monthly_summary_by_region
+from settlements.selectors import (
+    expenditure_list,
+    expenditure_totals,
+    grantor_find,
+    monthly_summary_by_region,
+    monthly_summary_total,
+)
 
 VIEW_SETTLEMENT = "settlements.view_settlement"
 REPORT_PAGE_SIZE = 100
@@ -292,7 +298,10 @@ class SettlementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if form.is_valid() and form.cleaned_data.get("month"):
             month = form.cleaned_data["month"]
         rows = monthly_summary_by_region(month=month)
-        context = self._context(request, _("Monthly summary by region"), form=form, month=month, rows=rows)
+        total = monthly_summary_total(rows)
+        context = self._context(
+            request, _("Monthly summary by region"), form=form, month=month, rows=rows, total=total
+        )
         return TemplateResponse(request, "admin/settlements/monthly.html", context)
 
 

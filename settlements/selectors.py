@@ -204,6 +204,20 @@ class RegionMonth:
     refunded_amount: Decimal
 
 
+def monthly_summary_total(rows: list[RegionMonth]) -> RegionMonth:
+    """The regions' rows added up (a grantor belongs to one region, so relationships add up too)."""
+    return RegionMonth(
+        region_code="",
+        region_name="",
+        active_relationships=sum(r.active_relationships for r in rows),
+        active_authorizations=sum(r.active_authorizations for r in rows),
+        settlements=sum(r.settlements for r in rows),
+        mutual_aid_settlements=sum(r.mutual_aid_settlements for r in rows),
+        mutual_aid_amount=sum((r.mutual_aid_amount for r in rows), ZERO),
+        refunded_amount=sum((r.refunded_amount for r in rows), ZERO),
+    )
+
+
 def month_bounds(month: datetime.date):
     tz = timezone.get_default_timezone()
     first = month.replace(day=1)

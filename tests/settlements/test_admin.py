@@ -252,3 +252,15 @@ def test_expenditure_report_says_a_reversed_range_once(paid):
         {"grantor": grantor.person_no, "date_from": "2026-02-01", "date_to": "2026-01-01"},
     )
     assert page.content.decode().count("截止日期早于起始日期") == 1
+
+
+def test_monthly_summary_has_a_total_row(paid, region_nanjing):
+    """Two regions' rows and their total: the grantors' relationships, settlements, mutual-aid amounts added up."""
+    other = factories.grantor(balance="100.00", region_code="320100")
+    factories.authorization(other, factories.resident(region_code="320100"), Kinship.PARENT)
+    response = login(factories.SUPERVISOR_GROUP).get("/admin/settlements/settlement/monthly/")
+    rows, total = response.context["rows"], response.context["total"]
+    assert len(rows) == 2 and total.active_relationships == 2 == sum(r.active_relationships for r in rows)
+    assert (str(total.mutual_aid_amount), str(total.refunded_amount)) == ("90.00", "60.00")
+    html = response.content.decode()
+    assert 'id="monthly-total"' in html and "合计" in html
