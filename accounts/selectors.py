@@ -14,6 +14,10 @@ def person_get_by_id_number(id_number: str) -> Person | None:
 
 
 def person_get_by_no(person_no: str) -> Person | None:
+    """None for a number no person can have: a NUL character (a URL's `%00`), which PostgreSQL refuses in any text
+    parameter (a DataError, so a 500, where SQLite merely finds nobody)."""
+    if "\x00" in person_no:
+        return None
     return Person.objects.select_related("region", "account").filter(person_no=person_no).first()
 
 

@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON whatever the Content-Type (accounts/api/parsers.py); the schema names application/json only.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "accounts.api.parsers.AnyContentTypeJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["accounts.api.parsers.JSONParser", "accounts.api.parsers.AnyContentTypeJSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": None,

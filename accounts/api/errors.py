@@ -31,6 +31,10 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code)
 
 
+# Texts of DRF's that its translations do not cover: the API's messages are Chinese whatever the client (docs/api.md).
+UNTRANSLATED = {"No data provided": "请求体为空：须为一个 JSON 对象。"}
+
+
 def error_body(code: str, message: str, reasons=None) -> dict:
     return {"code": code, "message": message, "reasons": reasons or []}
 
@@ -49,6 +53,7 @@ def _flatten_validation(detail, prefix="") -> list[dict]:
                 reasons += _flatten_validation(value, prefix)
     else:
         code = getattr(detail, "code", "invalid") or "invalid"
+        detail = UNTRANSLATED.get(str(detail), detail)
         reasons.append(
             {"code": str(code).upper(), "message": f"{prefix}：{detail}" if prefix else str(detail), "field": prefix}
         )

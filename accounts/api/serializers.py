@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from accounts.id_numbers import mask_id_number, mask_name, normalize_id_number, parse_id_number
@@ -106,3 +107,15 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     reasons = ReasonSerializer(many=True)
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+# The errors every token-authenticated endpoint may answer, for the schema (api.md "Conventions": 400 malformed input,
+# 401/403 auth, 404 not found). Views list the ones that apply to them.
+E400 = error_response("请求数据不合法（INVALID_INPUT）")
+E401 = error_response("未提供有效的令牌（NOT_AUTHENTICATED）")
+E403 = error_response("该客户端角色无权调用此接口（PERMISSION_DENIED）")
+E404 = error_response("未找到资源（PERSON_NOT_FOUND / NOT_FOUND）")

@@ -8,13 +8,17 @@ from accounts.api.fields import parse_range_bound
 from accounts.api.pagination import StandardPagination
 from accounts.api.permissions import ALL_ROLES
 from accounts.api.serializers import (
+    E400,
+    E401,
+    E403,
+    E404,
     LedgerEntrySerializer,
     PersonLookupSerializer,
     PersonSummarySerializer,
     person_summary,
 )
 from accounts.models import ApiRole, Person
-from accounts.selectors import ledger_entries, person_get_by_id_number
+from accounts.selectors import ledger_entries, person_get_by_id_number, person_get_by_no
 
 RANGE_PARAMETERS = [
     OpenApiParameter("from", str, description="YYYY-MM-DD（含）或 ISO 8601 时间"),
@@ -32,7 +36,7 @@ PAGE_PARAMETERS = [
 
 def person_or_404(person_no: str) -> Person:
     """The person of a `persons/{person_no}/...` path, or 404 PERSON_NOT_FOUND, the same on every such endpoint."""
-    person = Person.objects.select_related("region", "account").filter(person_no=person_no).first()
+    person = person_get_by_no(person_no)
     if person is None:
         raise ApiError(404, "PERSON_NOT_FOUND", "未找到该参保人员。")
     return person
@@ -41,7 +45,11 @@ def person_or_404(person_no: str) -> Person:
 class PersonLookupView(APIView):
     allowed_roles = ALL_ROLES
 
-    @extend_schema(request=PersonLookupSerializer, responses=PersonSummarySerializer, summary="按身份证号查询参保人")
+    @extend_schema(
+        request=PersonLookupSerializer,
+        responses={200: PersonSummarySerializer, 400: E400, 401: E401, 404: E404},
+        summary="按身份证号查询参保人",
+    )
     def post(self, request):
         serializer = PersonLookupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -54,7 +62,7 @@ class PersonLookupView(APIView):
 class PersonDetailView(APIView):
     allowed_roles = ALL_ROLES
 
-    @extend_schema(responses=PersonSummarySerializer, summary="参保人概要")
+    @extend_schema(responses={200: PersonSummarySerializer, 401: E401, 404: E404}, summary="参保人概要")
     def get(self, request, person_no):
         return Response(person_summary(person_or_404(person_no), request.user))
 
@@ -67,7 +75,7 @@ class PersonLedgerView(APIView):
 
     @extend_schema(
         parameters=[*RANGE_PARAMETERS, *PAGE_PARAMETERS],
-        responses=LedgerEntrySerializer(many=True),
+        responses={200: LedgerEntrySerializer(many=True), 400: E400, 401: E401, 403: E403, 404: E404},
         summary="个人账户收支明细（分页，新的在前）",
     )
     def get(self, request, person_no):

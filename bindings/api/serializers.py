@@ -7,6 +7,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.fields import DateTimeField
 from accounts.api.serializers import PersonSummarySerializer, ReasonSerializer, person_summary
 from accounts.id_numbers import normalize_id_number, parse_id_number
 from bindings.models import Authorization, AuthorizationStatus, Channel, Kinship
@@ -38,7 +39,7 @@ class IdNumberField(serializers.CharField):
 
 
 
-class AuthorizationStartField(serializers.DateTimeField):
+class AuthorizationStartField(DateTimeField):
     """R9's start. A date alone means that day from 00:00 Asia/Shanghai, except today's date, which means from now:
     a start earlier than now is refused (R9), and a caller sending today's date means "starting today"."""
 
@@ -66,7 +67,7 @@ class AuthorizationCreateSerializer(serializers.Serializer):
             "ISO 8601；不带时区按 Asia/Shanghai；缺省为当前时间（R9）；只给日期时自该日 0 时起，当天日期即自当前时间起"
         ),
     )
-    valid_to = serializers.DateTimeField(required=False, allow_null=True, help_text="缺省为长期有效（R9）")
+    valid_to = DateTimeField(required=False, allow_null=True, help_text="缺省为长期有效（R9）")
     promise_accepted = serializers.BooleanField(
         required=False,
         default=False,
@@ -93,7 +94,7 @@ class RevokeSerializer(serializers.Serializer):
 
 
 class ChangePeriodSerializer(serializers.Serializer):
-    valid_to = serializers.DateTimeField(
+    valid_to = DateTimeField(
         allow_null=True, help_text="新的终止时间（ISO 8601，不带时区按 Asia/Shanghai）；null 为长期有效（R9、R12）"
     )
     channel = serializers.ChoiceField(

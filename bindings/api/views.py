@@ -257,7 +257,7 @@ class PersonAuthorizationsView(GenericAPIView):
         tags=[TAG],
         summary="授权记录（作为授权人或使用人），新的在前",
         description="status 为实际状态：已过 valid_to 的授权显示 expired。姓名、证件号按客户端角色脱敏。分页。",
-        responses={200: AuthorizationSerializer(many=True), 401: E401, 403: E403, 404: E404},
+        responses={200: AuthorizationSerializer(many=True), 400: E400, 401: E401, 403: E403, 404: E404},
     )
     def get(self, request, person_no):
         person = person_get_by_no(person_no)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from accounts.api.fields import MoneyField
+from accounts.api.fields import DateTimeField, MoneyField
 from accounts.api.serializers import PersonSummarySerializer, ReasonSerializer, person_summary
 from settlements.models import CredentialType, ItemKind, Settlement, SettlementCategory, SettlementChannel
 
@@ -37,7 +37,7 @@ class SettlementRequestSerializer(serializers.Serializer):
     total_amount = MoneyField()
     fund_paid = MoneyField()
     items = ItemSerializer(many=True, required=False, allow_null=True)
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = DateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
         if attrs["fund_paid"] > attrs["total_amount"]:
@@ -177,7 +177,7 @@ class ExpenditureLineSerializer(serializers.Serializer):
     entry_id = serializers.IntegerField()
     line_type = serializers.ChoiceField(choices=["payment", "refund"])
     occurred_at = serializers.DateTimeField()
-    member = serializers.DictField(allow_null=True)
+    member = PersonSummarySerializer(allow_null=True)
     kinship = serializers.CharField(allow_null=True)
     institution = InstitutionRefSerializer(allow_null=True)
     category = serializers.CharField(allow_null=True)

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.api.errors import ApiError
 from accounts.api.fields import parse_range_bound
 from accounts.api.pagination import StandardPagination
-from accounts.api.serializers import ErrorSerializer
+from accounts.api.serializers import E400, E401, E403, E404, ErrorSerializer
 from accounts.api.views import RANGE_PARAMETERS, person_or_404
 from accounts.models import ApiRole
 from settlements.api.serializers import (
@@ -42,6 +42,8 @@ class SettlementCreateView(APIView):
             201: SettlementResponseSerializer,
             200: OpenApiResponse(SettlementResponseSerializer, description="重放：与首次相同的响应，未再扣款"),
             400: ERROR,
+            401: E401,
+            403: E403,
             409: OpenApiResponse(ERROR, description="IDEMPOTENCY_CONFLICT：相同 external_id、不同请求体"),
             422: OpenApiResponse(
                 ERROR, description="整笔拒绝：CREDENTIAL_MISMATCH / PERSON_NOT_FOUND / INSTITUTION_NOT_DESIGNATED"
@@ -71,7 +73,9 @@ class SettlementCreateView(APIView):
 class SettlementDetailView(APIView):
     allowed_roles = (ApiRole.INSTITUTION, ApiRole.STAFF)
 
-    @extend_schema(responses={200: SettlementResponseSerializer, 404: ERROR}, summary="查询一笔结算")
+    @extend_schema(
+        responses={200: SettlementResponseSerializer, 401: E401, 403: E403, 404: ERROR}, summary="查询一笔结算"
+    )
     def get(self, request, pk):
         client = request.user
         institution = client.institution if client.role == ApiRole.INSTITUTION else None
@@ -88,6 +92,8 @@ class SettlementReversalView(APIView):
         request=None,
         responses={
             200: SettlementResponseSerializer,
+            401: E401,
+            403: E403,
             404: ERROR,
             409: OpenApiResponse(ERROR, description="ALREADY_REVERSED"),
         },
@@ -126,16 +132,22 @@ class ExpenditureListView(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=inline_serializer(
-            "ExpenditurePage",
-            {
-                "count": serializers.IntegerField(),
-                "total_amount": serializers.CharField(help_text="净支出（已扣除退款）"),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": ExpenditureLineSerializer(many=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "ExpenditurePage",
+                {
+                    "count": serializers.IntegerField(),
+                    "total_amount": serializers.CharField(help_text="净支出（已扣除退款）"),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": ExpenditureLineSerializer(many=True),
+                },
+            ),
+            400: E400,
+            401: E401,
+            403: E403,
+            404: E404,
+        },
         summary="授权人账户共济支出明细（S8）",
     )
     def get(self, request, person_no):
