@@ -10,7 +10,7 @@ authorization id that does not exist, is a 404.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.api.errors import ApiError
 from accounts.api.permissions import ALL_ROLES
-from accounts.api.serializers import ErrorSerializer, person_summary
+from accounts.api.serializers import E401, E403, E404, error_response, person_summary
 from accounts.models import ApiRole, Person
 from accounts.reasons import BusinessRuleError, Reason
 from accounts.selectors import person_get_by_id_number, person_get_by_no
@@ -53,16 +53,10 @@ from settlements.selectors import eligibility_at_institution
 TAG = "共济授权"
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-E400 = _error("请求数据不合法（身份证号校验位错误、未知亲属关系、时间格式错误等）")
-E401 = _error("未提供有效的令牌")
-E403 = _error("该客户端角色无权调用此接口")
-E404 = _error("未找到资源")
-E409 = _error("状态冲突：授权当前状态不允许此操作（INVALID_TRANSITION）")
-E422 = _error("业务规则不允许：reasons 列出全部原因；身份证号对应的参保人不存在时 code 为 PERSON_NOT_FOUND")
+# The shared 401/403/404 (accounts.api.serializers); these views' own 400, 409 and 422 say more.
+E400 = error_response("请求数据不合法（身份证号校验位错误、未知亲属关系、时间格式错误等）")
+E409 = error_response("状态冲突：授权当前状态不允许此操作（INVALID_TRANSITION）")
+E422 = error_response("业务规则不允许：reasons 列出全部原因；身份证号对应的参保人不存在时 code 为 PERSON_NOT_FOUND")
 
 REFUSAL_EXAMPLE = OpenApiExample(
     "422 列出全部原因",
