@@ -43,6 +43,9 @@ def _flatten_validation(detail, prefix="") -> list[dict]:
     reasons = []
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # a list's errors, by the index of each bad element (DRF's ListSerializer)
+                reasons += _flatten_validation(value, f"{prefix}[{key}]")
+                continue
             name = key if key != "non_field_errors" else ""
             reasons += _flatten_validation(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
     elif isinstance(detail, list):

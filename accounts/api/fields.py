@@ -45,6 +45,17 @@ class MoneyField(serializers.DecimalField):
         return value.quantize(Decimal("0.01"))
 
 
+class StringField(serializers.CharField):
+    """A CharField that takes JSON strings only. DRF's turns a number into its digits, so an ID number sent as the JSON
+    number 320102199001011234 was read as the string (an 18-digit number fits), where `IdNumberField` (bindings) and
+    the schema (`type: string`) refuse it."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class DateTimeField(serializers.DateTimeField):
     """DRF's DateTimeField, with a naive time that is out of range once read as Asia/Shanghai time refused as input.
 

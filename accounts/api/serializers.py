@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from accounts.api.fields import StringField
 from accounts.id_numbers import mask_id_number, mask_name, normalize_id_number, parse_id_number
 from accounts.models import ApiClient, ApiRole, InsuranceType, LedgerEntry, Person
 from accounts.selectors import person_balance
@@ -45,7 +46,7 @@ class PersonSummarySerializer(serializers.Serializer):
 
 
 class PersonLookupSerializer(serializers.Serializer):
-    id_number = serializers.CharField(max_length=18, min_length=18)
+    id_number = StringField(max_length=18, min_length=18)
 
     def validate_id_number(self, value):
         """A number that fails GB 11643 (shape, birth date, check character) is malformed input: 400."""

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from accounts.api.fields import DateTimeField, MoneyField
+from accounts.api.fields import DateTimeField, MoneyField, StringField
 from accounts.api.serializers import PersonSummarySerializer, ReasonSerializer, person_summary
 from settlements.models import CredentialType, ItemKind, Settlement, SettlementCategory, SettlementChannel
 
@@ -18,7 +18,7 @@ def money_text(value) -> str:
 
 class CredentialSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=CredentialType.values)
-    number = serializers.CharField(max_length=18, min_length=18)
+    number = StringField(max_length=18, min_length=18)
 
 
 class ItemSerializer(serializers.Serializer):
@@ -30,13 +30,15 @@ class ItemSerializer(serializers.Serializer):
 
 class SettlementRequestSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
-    patient_id_number = serializers.CharField(max_length=18, min_length=18)
+    patient_id_number = StringField(max_length=18, min_length=18)
     credential = CredentialSerializer()
     category = serializers.ChoiceField(choices=SettlementCategory.values)
     channel = serializers.ChoiceField(choices=SettlementChannel.values)
     total_amount = MoneyField()
     fund_paid = MoneyField()
-    items = ItemSerializer(many=True, required=False, allow_null=True)
+    # The list may be null (left out); its lines may not. `ItemSerializer(many=True, allow_null=True)` would hand
+    # allow_null to every line too (DRF's many_init), letting `[null]` through to validate(), a 500.
+    items = serializers.ListSerializer(child=ItemSerializer(), required=False, allow_null=True)
     occurred_at = DateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):

@@ -122,3 +122,19 @@ def test_a_null_body_is_answered_in_chinese(world):
     body = error_shape(world.staff.post("/api/v1/persons/lookup", "null", content_type="application/json"), 400)
     assert all(re.search(r"[\u4e00-\u9fff]", reason["message"]) for reason in body["reasons"]), body
     assert "No data provided" not in body["message"]
+
+
+@pytest.mark.parametrize("items", [[None], [None, None], [{"name": "药", "kind": "drug", "amount": "100.00"}, None]])
+def test_a_null_settlement_line_is_400(world, items):
+    """`items` may be null; a line in it may not (it was let through to the sum of the lines: a 500)."""
+    body = error_shape(world.settle(items=items), 400, "INVALID_INPUT")
+    assert {reason["field"] for reason in body["reasons"]} <= {f"items[{i}]" for i in range(len(items))}
+    assert world.settle(items=None).status_code == 201
+
+
+def test_a_bad_settlement_line_is_named_by_its_index(world):
+    """DRF reports a list's errors by index ({0: ..., 1: ...}): line 0 was named `items.amount`, line 1
+    `items.1.kind`."""
+    items = [{"name": "药", "kind": "drug", "amount": "-1.00"}, {"name": "械", "kind": "gadget", "amount": "1.00"}]
+    body = error_shape(world.settle(items=items), 400, "INVALID_INPUT")
+    assert {reason["field"] for reason in body["reasons"]} == {"items[0].amount", "items[1].kind"}
